@@ -1,0 +1,36 @@
+"""Catch the foreign-Context ``ValueError`` on reset and ignore it (rejected upstream PR #516).
+
+Strategy: ``Scope.reset_current_trace`` / ``reset_current_span`` swallow ``ValueError``.
+
+Patches: ``Scope.reset_current_trace``, ``Scope.reset_current_span``.
+
+Trade-off: kept to show why it is wrong. The error disappears, the reset does not happen: the
+finished trace stays current in the caller's and the consumer's Contexts, and the next run
+started from either joins it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from fixes._patching import Patches, Undo
+from harness.targets import PatchPoints
+
+
+def apply(points: PatchPoints) -> Undo:
+    patches = Patches()
+
+    def swallowing(resetter: Any) -> Any:
+        def reset_current(cls: type, token: contextvars.Token) -> None:
+            try:
+                resetter(cls, token)
+            except ValueError:
+                pass
+
+        return reset_current
+
+    for kind in ("trace", "span"):
+        resetter = patches.original(points.scope, f"reset_current_{kind}")
+        patches.replace(points.scope, f"reset_current_{kind}", swallowing(resetter))
+    return patches.undo

@@ -1,0 +1,1 @@
+"""Machinery shared by the reproductions: targets, loops, error capture, the checker, cells."""

@@ -1,0 +1,125 @@
+"""One cell: a scenario, on one library, with one fix applied, on one event loop.
+
+The scenario runs in a fresh ``contextvars.Context`` on a loop the harness builds itself (no
+test runner's Context or loop is involved), with every error channel captured; then the
+checker judges it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+import fixes
+from harness.checker import Verdict, check
+from harness.errors import ErrorSink
+from harness.loops import LoopUnavailable, new_loop, run_on_loop
+from harness.probe import Probe
+from harness.recorder import RecordingProcessor
+from harness.targets import Library
+from repro.consumer import snapshot
+from repro.scenarios import get_scenario
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class CellResult:
+    target: str
+    scenario: str
+    fix: str
+    loop: str
+    python: str
+    status: str  # "checked", "timeout", "error", "not run"
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def failing(self) -> tuple[str, ...]:
+        return tuple(n for n, p in self.properties.items() if p["status"] == "fail")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def _settle() -> None:
+    """Let finalizers that gc triggers (async generator aclose tasks) run now, not later."""
+    gc.collect()
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def run_cell(
+    library: Library,
+    scenario: str,
+    fix: str,
+    loop: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> CellResult:
+    result = CellResult(
+        target=library.target_label,
+        scenario=scenario,
+        fix=fix,
+        loop=loop,
+        python=platform.python_version(),
+        status="checked",
+    )
+    scenario_fn = get_scenario(scenario)
+    started = time.perf_counter()
+    try:
+        event_loop = new_loop(loop)
+    except LoopUnavailable as exc:
+        result.status, result.reason = "not run", str(exc)
+        return result
+
+    recorder = RecordingProcessor()
+    library.install_recorder(recorder)
+    probe = Probe()
+    sink = ErrorSink()
+    sink.watch_loop(event_loop)
+
+    async def body() -> None:
+        snapshot(library, probe, "caller before")
+        await scenario_fn(library, probe)
+        await _settle()
+        snapshot(library, probe, "caller after")
+
+    async def main() -> None:
+        try:
+            await asyncio.wait_for(body(), timeout)
+        except asyncio.TimeoutError:
+            result.status = "timeout"
+            result.reason = f"scenario did not finish within {timeout:g} s"
+        except Exception as exc:
+            sink.add_exception("raised", exc)
+
+    with sink.capturing(), fixes.applied(fix, library):
+        contextvars.Context().run(run_on_loop, event_loop, main)
+        sink.collect_unretrieved()
+        gc.collect()
+
+    verdict: Verdict = check(probe, recorder.events, sink.errors, sink.notes)
+    result.properties = {
+        name: {"status": prop.status, "evidence": list(prop.evidence)}
+        for name, prop in verdict.properties.items()
+    }
+    result.errors = [
+        {"source": e.source, "summary": e.summary, "detail": e.detail} for e in sink.errors
+    ]
+    result.notes = verdict.notes
+    result.duration_s = round(time.perf_counter() - started, 4)
+    return result
+
+
+def failing_summary(result: CellResult) -> Optional[str]:
+    if result.status != "checked":
+        return result.status
+    return ", ".join(result.failing) or None

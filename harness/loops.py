@@ -1,0 +1,101 @@
+"""The event loops a cell can run on, as a small table of named factories.
+
+``run_on_loop`` drives a coroutine the way ``asyncio.run`` does (cancel what is left, finalize
+async generators, close) on every supported Python, on a loop built by one of these factories,
+so the harness, not a test runner, decides which Context and which loop a scenario gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LoopUnavailable(RuntimeError):
+    """The loop cannot run here (package missing, Python too old); the reason says which."""
+
+
+def _asyncio_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.new_event_loop()
+
+
+def _asyncio_eager_loop() -> asyncio.AbstractEventLoop:
+    if sys.version_info < (3, 12):
+        raise LoopUnavailable("asyncio.eager_task_factory needs Python >= 3.12")
+    loop = asyncio.new_event_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+    return loop
+
+
+def _uvloop_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError as exc:
+        raise LoopUnavailable(f"uvloop is not installed ({exc})") from exc
+    return uvloop.new_event_loop()
+
+
+def _rloop_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import rloop
+    except ImportError as exc:
+        raise LoopUnavailable(f"rloop is not installed ({exc})") from exc
+    return rloop.new_event_loop()
+
+
+LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": _asyncio_loop,
+    "asyncio-eager": _asyncio_eager_loop,
+    "uvloop": _uvloop_loop,
+    "rloop": _rloop_loop,
+}
+
+
+def new_loop(name: str) -> asyncio.AbstractEventLoop:
+    try:
+        factory = LOOP_FACTORIES[name]
+    except KeyError:
+        allowed = ", ".join(LOOP_FACTORIES)
+        raise ValueError(f"unknown loop {name!r}; allowed: {allowed}") from None
+    return factory()
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    for task in pending:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during loop shutdown",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+
+
+def run_on_loop(
+    loop: asyncio.AbstractEventLoop, main: Callable[[], Awaitable[T]]
+) -> T:
+    """Run ``main()`` to completion on ``loop`` in the current Context, then close the loop."""
+    try:
+        asyncio.set_event_loop(loop)
+
+        async def wrapper() -> Any:
+            return await main()
+
+        return loop.run_until_complete(wrapper())
+    finally:
+        try:
+            _cancel_remaining(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()

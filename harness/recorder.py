@@ -1,0 +1,66 @@
+"""A tracing processor that records every trace and span event, in order, and exports nothing.
+
+Installed in place of the library's processors for every cell (so the default OpenAI exporter
+is never active). Works for the stdlib model and for openai-agents: it reads only ids, names
+and parent ids.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    seq: int
+    kind: str  # "trace_start", "trace_end", "span_start", "span_end"
+    trace_id: str
+    span_id: Optional[str] = None
+    parent_id: Optional[str] = None
+    name: str = ""
+
+
+def span_name(span: Any) -> str:
+    name = getattr(span, "name", None)
+    if name:
+        return str(name)
+    data = getattr(span, "span_data", None)
+    return str(getattr(data, "name", None) or getattr(data, "type", "?"))
+
+
+class RecordingProcessor:
+    """Implements the TracingProcessor protocol by appending TraceEvents."""
+
+    def __init__(self) -> None:
+        self.events: list[TraceEvent] = []
+        self._lock = threading.Lock()
+
+    def _add(self, kind: str, trace_id: str, **fields: Any) -> None:
+        with self._lock:
+            self.events.append(TraceEvent(len(self.events), kind, trace_id, **fields))
+
+    def on_trace_start(self, trace: Any) -> None:
+        self._add("trace_start", trace.trace_id, name=str(trace.name))
+
+    def on_trace_end(self, trace: Any) -> None:
+        self._add("trace_end", trace.trace_id, name=str(trace.name))
+
+    def on_span_start(self, span: Any) -> None:
+        self._add(
+            "span_start", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
+            name=span_name(span),
+        )
+
+    def on_span_end(self, span: Any) -> None:
+        self._add(
+            "span_end", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
+            name=span_name(span),
+        )
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass

@@ -1,0 +1,183 @@
+"""The libraries under test, behind one small interface the scenarios and fixes share.
+
+``minimal`` is the stdlib model in ``repro.minimal``; the ``openai-agents`` target is the real
+package at whatever version is installed. Scenarios never touch a library directly, so one
+scenario runs unchanged against both; fixes patch the same named points in either.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Optional
+
+from harness.probe import ConsumerSpan, RunRecord
+from harness.recorder import RecordingProcessor
+
+
+@dataclass(frozen=True)
+class PatchPoints:
+    """Where a fix may patch: the same shape in the stdlib model and in openai-agents."""
+
+    scope: type
+    """Class with get/set/reset_current_trace and get/set/reset_current_span classmethods."""
+    runner: type
+    """Class with the ``run_streamed`` and ``_run_streamed_impl`` classmethods."""
+    streaming_result: type
+    """Class with the ``stream_events`` async generator method."""
+    trace_attr: str
+    """Attribute of the streaming result holding the run's trace."""
+
+
+class Library(abc.ABC):
+    """One library under test."""
+
+    name: str
+    version: str
+    points: PatchPoints
+
+    @property
+    def target_label(self) -> str:
+        return self.name if self.name == "minimal" else f"{self.name}=={self.version}"
+
+    @abc.abstractmethod
+    def install_recorder(self, recorder: RecordingProcessor) -> None:
+        """Make ``recorder`` the only trace processor."""
+
+    @abc.abstractmethod
+    def start_run(self, run: RunRecord) -> Any:
+        """Call the library's streamed run from the current task; return its result object."""
+
+    def stream_events(self, result: Any) -> AsyncIterator[Any]:
+        return result.stream_events()  # the library's own generator, never wrapped
+
+    @abc.abstractmethod
+    def delta_text(self, event: Any) -> Optional[str]:
+        """The text delta an event carries, or None for other events."""
+
+    def final_output(self, result: Any) -> Any:
+        return result.final_output
+
+    @abc.abstractmethod
+    def custom_span(self, name: str) -> AbstractContextManager[Any]:
+        """Open a span under whatever is current, as user code would."""
+
+    @abc.abstractmethod
+    def consumer_span(self, name: str, span: Any) -> ConsumerSpan:
+        """Describe a span that ``custom_span`` handed out (no ids when it was a no-op)."""
+
+    def current_trace_id(self) -> Optional[str]:
+        trace = self.points.scope.get_current_trace()
+        return None if trace is None else str(trace.trace_id)
+
+    def current_span_id(self) -> Optional[str]:
+        span = self.points.scope.get_current_span()
+        return None if span is None else str(span.span_id)
+
+
+class MinimalLibrary(Library):
+    def __init__(self) -> None:
+        from repro import minimal
+
+        self._minimal = minimal
+        self.name = "minimal"
+        self.version = "stdlib"
+        self.points = PatchPoints(
+            scope=minimal.Scope,
+            runner=minimal.Runner,
+            streaming_result=minimal.RunResultStreaming,
+            trace_attr="_trace",
+        )
+
+    def install_recorder(self, recorder: RecordingProcessor) -> None:
+        self._minimal.processors[:] = [recorder]
+
+    def start_run(self, run: RunRecord) -> Any:
+        return self._minimal.Runner.run_streamed(
+            run.agent_name, run.script.stream(), run.workflow_name
+        )
+
+    def delta_text(self, event: Any) -> Optional[str]:
+        return event if isinstance(event, str) else None
+
+    def custom_span(self, name: str) -> AbstractContextManager[Any]:
+        return self._minimal.custom_span(name)
+
+    def consumer_span(self, name: str, span: Any) -> ConsumerSpan:
+        if span is None:
+            return ConsumerSpan(name, None, None)
+        return ConsumerSpan(name, span.trace_id, span.span_id)
+
+
+class AgentsLibrary(Library):
+    def __init__(self) -> None:
+        import agents
+        import agents.result
+        import agents.run
+        import agents.tracing.scope
+
+        self._agents = agents
+        self.name = "openai-agents"
+        self.version = metadata.version("openai-agents")
+        result_cls = agents.result.RunResultStreaming
+        fields = getattr(result_cls, "__dataclass_fields__", {})
+        self.points = PatchPoints(
+            scope=agents.tracing.scope.Scope,
+            runner=agents.run.Runner,
+            streaming_result=result_cls,
+            trace_attr="_trace" if "_trace" in fields else "trace",
+        )
+
+    def install_recorder(self, recorder: RecordingProcessor) -> None:
+        self._agents.set_trace_processors([recorder])  # replaces the default OpenAI exporter
+
+    def start_run(self, run: RunRecord) -> Any:
+        from repro.fake_model import FakeStreamingModel
+
+        agent = self._agents.Agent(name=run.agent_name, model=FakeStreamingModel(run.script))
+        config = self._agents.RunConfig(workflow_name=run.workflow_name)
+        return self._agents.Runner.run_streamed(agent, "Say something.", run_config=config)
+
+    def delta_text(self, event: Any) -> Optional[str]:
+        data = getattr(event, "data", None)
+        if getattr(event, "type", None) == "raw_response_event" and (
+            getattr(data, "type", None) == "response.output_text.delta"
+        ):
+            return str(data.delta)
+        return None
+
+    def custom_span(self, name: str) -> AbstractContextManager[Any]:
+        return self._agents.custom_span(name)
+
+    def consumer_span(self, name: str, span: Any) -> ConsumerSpan:
+        from agents.tracing.spans import NoOpSpan
+
+        if isinstance(span, NoOpSpan):
+            return ConsumerSpan(name, None, None)
+        return ConsumerSpan(name, span.trace_id, span.span_id)
+
+
+def installed_agents_version() -> Optional[str]:
+    try:
+        return metadata.version("openai-agents")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def load_library(name: str) -> Library:
+    """``minimal`` or ``openai-agents`` (the installed release)."""
+    if name == "minimal":
+        return MinimalLibrary()
+    if name == "openai-agents":
+        return AgentsLibrary()
+    raise ValueError(f"unknown library {name!r}; allowed: minimal, openai-agents")
+
+
+@contextmanager
+def recording(library: Library) -> Iterator[RecordingProcessor]:
+    recorder = RecordingProcessor()
+    library.install_recorder(recorder)
+    yield recorder
