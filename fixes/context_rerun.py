@@ -2,10 +2,11 @@
 
 Strategy: ``Runner.run_streamed`` executes in ``home = contextvars.copy_context()`` via
 ``home.run``, so the trace is marked current in ``home`` (and in the run task, which copies
-it), never in the caller's Context. Every token set while ``home`` (or a copy of it) is current is remembered with
-``home``; ``Scope.reset_current_trace`` / ``reset_current_span`` first reset such a token
-through ``home.run(...)``, and only if it was not ``home``'s (a copy's, e.g. the run task's
-spans) in the current Context: the token always goes home, whichever task ends the stream.
+it), never in the caller's Context. Every token set while ``home`` (or a copy of it) is
+current is remembered with ``home``; ``Scope.reset_current_trace`` / ``reset_current_span``
+reset such a token through ``home.run(...)`` first, and in the current Context only if it was
+not ``home``'s (a copy's, such as the run task's spans): the token always goes home, whichever
+task ends the stream.
 
 Patches: ``Runner.run_streamed``, ``Scope.set/reset_current_trace``,
 ``Scope.set/reset_current_span``.

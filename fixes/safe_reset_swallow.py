@@ -11,6 +11,7 @@ started from either joins it.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from typing import Any
 
@@ -23,10 +24,8 @@ def apply(points: PatchPoints) -> Undo:
 
     def swallowing(resetter: Any) -> Any:
         def reset_current(cls: type, token: contextvars.Token) -> None:
-            try:
+            with contextlib.suppress(ValueError):
                 resetter(cls, token)
-            except ValueError:
-                pass
 
         return reset_current
 

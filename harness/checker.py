@@ -84,7 +84,8 @@ class TraceLog:
         return sum(1 for e in self.events if e.kind == kind and getattr(e, attr) == key)
 
     def first_seq(self, kind: str, key: Optional[str], attr: str) -> Optional[int]:
-        return next((e.seq for e in self.events if e.kind == kind and getattr(e, attr) == key), None)
+        matches = (e.seq for e in self.events if e.kind == kind and getattr(e, attr) == key)
+        return next(matches, None)
 
     def own_trace(self, run: RunRecord) -> Optional[str]:
         """The trace started for this run (named after its workflow), if there is one."""
@@ -194,7 +195,9 @@ def check_output_intact(probe: Probe) -> PropertyResult:
     evidence = []
     for run in probe.runs:
         if tuple(run.texts) != run.expect_texts:
-            evidence.append(f"run {run.index}: got deltas {run.texts!r}, expected {run.expect_texts!r}")
+            evidence.append(
+                f"run {run.index}: got deltas {run.texts!r}, expected {run.expect_texts!r}"
+            )
         if run.expect_final_output is not None and run.final_output != run.expect_final_output:
             evidence.append(
                 f"run {run.index}: final output {run.final_output!r},"

@@ -67,13 +67,17 @@ def print_table(matrix: Matrix, library: Library, loop: str) -> int:
     for row, scenario in enumerate(matrix.scenarios):
         cells = [col[row].ljust(w) for col, w in zip(columns, widths)]
         mismatches += sum(col[row].endswith("!") for col in columns)
-        print(" | ".join([scenario.ljust(width)] + cells))
+        print(" | ".join([scenario.ljust(width), *cells]))
     return mismatches
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.table", description=__doc__.split("\n")[0])
-    parser.add_argument("--loop", action="append", help="event loop (repeatable); default: all in matrix.yaml")
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.table", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--loop", action="append", help="event loop (repeatable); default: all in matrix.yaml"
+    )
     parser.add_argument("--target", choices=["minimal", "openai-agents"])
     args = parser.parse_args(argv)
     try:

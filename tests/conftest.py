@@ -1,0 +1,67 @@
+"""Shared fixtures, and a guard that fails any test that opens a non-loopback connection."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.matrix import Matrix, load_matrix
+from harness.targets import Library, installed_agents_version, load_library
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach beyond loopback."""
+
+
+def _is_loopback(address: Any) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths and the like stay on this machine
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: would need DNS, which is traffic too
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(sock: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkBlocked(f"test tried to connect to {address!r}: only loopback allowed")
+        return real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkBlocked(f"test tried to connect to {address!r}: only loopback allowed")
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Matrix:
+    return load_matrix()
+
+
+def library_names() -> list[str]:
+    """The stdlib model always; openai-agents when this environment has it."""
+    return ["minimal"] + (["openai-agents"] if installed_agents_version() else [])
+
+
+_LIBRARIES: dict[str, Library] = {}
+
+
+def get_library(name: str) -> Library:
+    if name not in _LIBRARIES:
+        _LIBRARIES[name] = load_library(name)
+    return _LIBRARIES[name]
