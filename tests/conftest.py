@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.cell import CellResult
 from harness.matrix import Matrix, load_matrix
+from harness.results import provenance, write_cell
 from harness.targets import Library, installed_agents_version, load_library
 
 
@@ -46,6 +50,33 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--results-dir",
+        default=os.environ.get("CTXRESET_RESULTS_DIR", "results"),
+        help="where each cell's results file is written (default: results/; '' to skip)",
+    )
+
+
+@pytest.fixture(scope="session")
+def _provenance() -> dict[str, Any]:
+    return provenance()
+
+
+@pytest.fixture
+def results_sink(
+    request: pytest.FixtureRequest, _provenance: dict[str, Any]
+) -> Callable[[CellResult], None]:
+    """Write a cell's result file (atomically) as soon as the cell has run."""
+    root = request.config.getoption("--results-dir")
+
+    def sink(result: CellResult) -> None:
+        if root:
+            write_cell(Path(root), result, _provenance)
+
+    return sink
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,11 @@ def _cells() -> list:
 
 
 @pytest.mark.parametrize(("library_name", "target", "fix", "scenario", "loop"), _cells())
-def test_cell_matches_expectation(library_name, target, fix, scenario, loop, matrix):
+def test_cell_matches_expectation(library_name, target, fix, scenario, loop, matrix, results_sink):
     if loop == "uvloop":
         pytest.importorskip("uvloop", reason="uvloop is not installed")
     result = run_cell(get_library(library_name), scenario, fix, loop)
+    results_sink(result)
     expected = matrix.expectation(target, fix, scenario, loop, platform.python_version())
 
     assert result.status == "checked", result.reason
