@@ -18,7 +18,7 @@ from harness.loops import LOOP_FACTORIES
 from repro.scenarios import SCENARIOS
 
 MATRIX_PATH = Path(__file__).resolve().parent.parent / "matrix.yaml"
-TOP_LEVEL_KEYS = ("targets", "loops", "scenarios", "fixes", "expectations")
+TOP_LEVEL_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
 RULE_KEYS = ("targets", "fix", "scenario", "fails", "reproduces", "loops", "pythons")
 
 
@@ -35,6 +35,7 @@ class Expectation:
 @dataclass(frozen=True)
 class Matrix:
     targets: dict[str, Optional[str]]  # id -> pip requirement
+    pythons: tuple[str, ...]
     loops: tuple[str, ...]
     scenarios: tuple[str, ...]
     fixes: dict[str, tuple[str, ...]]  # fix -> target ids it applies to
@@ -98,6 +99,12 @@ def parse_matrix(data: Any) -> Matrix:
         )
         targets[target] = requirement
 
+    pythons = tuple(data["pythons"] or ())
+    for index, python in enumerate(pythons):
+        _require(
+            isinstance(python, str) and re.fullmatch(r"3\.\d+", python) is not None,
+            f"pythons[{index}]", python, ["a quoted CPython version such as '3.12'"],
+        )
     loops = tuple(data["loops"] or ())
     for index, loop in enumerate(loops):
         _require(loop in LOOP_FACTORIES, f"loops[{index}]", loop, LOOP_FACTORIES)
@@ -130,7 +137,7 @@ def parse_matrix(data: Any) -> Matrix:
             _require(prop in PROPERTIES, f"{key}.fails", prop, PROPERTIES)
         for loop in rule.get("loops", ()):
             _require(loop in LOOP_FACTORIES, f"{key}.loops", loop, LOOP_FACTORIES)
-    return Matrix(targets, loops, scenarios, fixes, rules)
+    return Matrix(targets, pythons, loops, scenarios, fixes, rules)
 
 
 def load_matrix(path: Path = MATRIX_PATH) -> Matrix:

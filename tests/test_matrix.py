@@ -58,6 +58,11 @@ def test_bad_version(data):
     assert "openai-agents==X.Y.Z" in message
 
 
+def test_bad_python_version(data):
+    data["pythons"].append(3.1)
+    assert "pythons[6]: bad value 3.1; allowed: a quoted CPython version" in _error(data)
+
+
 def test_unknown_property_in_an_expectation(data):
     broken = copy.deepcopy(data)
     broken["expectations"][0]["fails"].append("fast")
