@@ -13,7 +13,7 @@ import gc
 import platform
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import fixes
 from harness.checker import Verdict, check
@@ -118,8 +118,3 @@ def run_cell(
     result.duration_s = round(time.perf_counter() - started, 4)
     return result
 
-
-def failing_summary(result: CellResult) -> Optional[str]:
-    if result.status != "checked":
-        return result.status
-    return ", ".join(result.failing) or None

@@ -8,8 +8,8 @@ scenario runs unchanged against both; fixes patch the same named points in eithe
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Optional
@@ -174,10 +174,3 @@ def load_library(name: str) -> Library:
     if name == "openai-agents":
         return AgentsLibrary()
     raise ValueError(f"unknown library {name!r}; allowed: minimal, openai-agents")
-
-
-@contextmanager
-def recording(library: Library) -> Iterator[RecordingProcessor]:
-    recorder = RecordingProcessor()
-    library.install_recorder(recorder)
-    yield recorder
