@@ -89,6 +89,16 @@ def library_names() -> list[str]:
     return ["minimal"] + (["openai-agents"] if installed_agents_version() else [])
 
 
+def applicable_fixes() -> list[tuple[str, str, str]]:
+    """(library name, matrix target id, fix) for every fix matrix.yaml applies here."""
+    matrix = load_matrix()
+    found = []
+    for name in library_names():
+        target = matrix.target_id(get_library(name).target_label)
+        found += [(name, target, fix) for fix in matrix.fixes_for(target)]
+    return found
+
+
 _LIBRARIES: dict[str, Library] = {}
 
 

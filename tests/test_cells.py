@@ -13,21 +13,19 @@ import pytest
 
 from harness.cell import run_cell
 from harness.matrix import load_matrix
-from tests.conftest import get_library, library_names
+from tests.conftest import applicable_fixes, get_library
 
 
 def _cells() -> list:
     matrix = load_matrix()
     params = []
-    for name in library_names():
-        target = matrix.target_id(get_library(name).target_label)
-        for fix in matrix.fixes_for(target):
-            for scenario in matrix.scenarios:
-                for loop in matrix.loops:
-                    params.append(
-                        pytest.param(name, target, fix, scenario, loop,
-                                     id=f"{target}-{fix}-{scenario}[{loop}]")
-                    )
+    for name, target, fix in applicable_fixes():
+        for scenario in matrix.scenarios:
+            for loop in matrix.loops:
+                params.append(
+                    pytest.param(name, target, fix, scenario, loop,
+                                 id=f"{target}-{fix}-{scenario}[{loop}]")
+                )
     return params
 
 

@@ -6,18 +6,13 @@ import pytest
 
 import fixes
 from harness.cell import run_cell
-from harness.matrix import load_matrix
-from tests.conftest import get_library, library_names
+from tests.conftest import applicable_fixes, get_library, library_names
 
 
 def _applicable() -> list:
-    matrix = load_matrix()
-    params = []
-    for name in library_names():
-        target = matrix.target_id(get_library(name).target_label)
-        for fix in matrix.fixes_for(target):
-            params.append(pytest.param(name, fix, id=f"{target}-{fix}"))
-    return params
+    return [
+        pytest.param(name, fix, id=f"{target}-{fix}") for name, target, fix in applicable_fixes()
+    ]
 
 
 def _namespaces(points):
