@@ -8,6 +8,7 @@ scenario runs unchanged against both; fixes patch the same named points in eithe
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -53,6 +54,12 @@ class Library(abc.ABC):
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:
         return result.stream_events()  # the library's own generator, never wrapped
+
+    async def wait_for_run_task(self, result: Any) -> None:
+        """Until the run's background task has finished, so every event is queued."""
+        task = result._run_impl_task  # both libraries keep the run task under this name
+        if task is not None:
+            await asyncio.wait({task})
 
     @abc.abstractmethod
     def delta_text(self, event: Any) -> Optional[str]:
