@@ -19,6 +19,8 @@ import fixes
 from harness.checker import Verdict, check
 from harness.errors import ErrorSink
 from harness.loops import LoopUnavailable, new_loop, run_on_loop
+from harness.matrix import short_python
+from harness.plan import CellId
 from harness.probe import Probe
 from harness.recorder import RecordingProcessor
 from harness.targets import Library
@@ -30,11 +32,11 @@ DEFAULT_TIMEOUT = 10.0
 
 @dataclass
 class CellResult:
-    target: str
-    scenario: str
+    python: str  # the matrix's "3.11"; the exact version is in the results file's provenance
+    target: str  # the matrix's target id
     fix: str
+    scenario: str
     loop: str
-    python: str
     status: str  # "checked", "timeout", "error", "not run"
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -46,8 +48,19 @@ class CellResult:
     def failing(self) -> tuple[str, ...]:
         return tuple(n for n, p in self.properties.items() if p["status"] == "fail")
 
+    @property
+    def cell(self) -> CellId:
+        return CellId(self.python, self.target, self.fix, self.scenario, self.loop)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def not_run(cell: CellId, reason: str) -> CellResult:
+    """The record of a cell that was not run, and why."""
+    return CellResult(
+        cell.python, cell.target, cell.fix, cell.scenario, cell.loop, "not run", reason=reason
+    )
 
 
 async def _settle() -> None:
@@ -62,14 +75,17 @@ def run_cell(
     scenario: str,
     fix: str,
     loop: str,
+    *,
+    target: str = "",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> CellResult:
+    """Run one cell; ``target`` is the matrix's id for ``library`` (default: its label)."""
     result = CellResult(
-        target=library.target_label,
-        scenario=scenario,
+        python=short_python(platform.python_version()),
+        target=target or library.target_label,
         fix=fix,
+        scenario=scenario,
         loop=loop,
-        python=platform.python_version(),
         status="checked",
     )
     scenario_fn = get_scenario(scenario)

@@ -8,7 +8,6 @@ so the harness, not a test runner, decides which Context and which loop a scenar
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,10 +23,11 @@ def _asyncio_loop() -> asyncio.AbstractEventLoop:
 
 
 def _asyncio_eager_loop() -> asyncio.AbstractEventLoop:
-    if sys.version_info < (3, 12):
-        raise LoopUnavailable("asyncio.eager_task_factory needs Python >= 3.12")
+    eager_task_factory = getattr(asyncio, "eager_task_factory", None)
+    if eager_task_factory is None:  # matrix.yaml says which Pythons have it
+        raise LoopUnavailable("this Python has no asyncio.eager_task_factory")
     loop = asyncio.new_event_loop()
-    loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+    loop.set_task_factory(eager_task_factory)
     return loop
 
 
@@ -44,7 +44,22 @@ def _rloop_loop() -> asyncio.AbstractEventLoop:
         import rloop
     except ImportError as exc:
         raise LoopUnavailable(f"rloop is not installed ({exc})") from exc
-    return rloop.new_event_loop()
+
+    class SelfPipeClosingRLoop(rloop.RLoop):  # type: ignore[misc]
+        """rloop (0.5.0) closes its self-pipe's file descriptors after every run but leaves
+        the Python socket objects believing they own them: when collected, each warns
+        (ResourceWarning, which the error sink would pin on the scenario) and closes its fd
+        number again, which may by then belong to someone else. Detaching them keeps that
+        loop bug out of every cell's verdict."""
+
+        def _ssock_stop(self) -> None:
+            sockets = (self._ssock_r, self._ssock_w)
+            super()._ssock_stop()
+            for sock in sockets:
+                if sock is not None:
+                    sock.detach()
+
+    return SelfPipeClosingRLoop()
 
 
 LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

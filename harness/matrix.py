@@ -1,29 +1,51 @@
-"""Loads and validates ``matrix.yaml``: targets, loops, scenarios, fixes and expectations.
+"""Loads and validates ``matrix.yaml``: targets, Pythons, loops, scenarios, fixes, expectations.
 
 A bad file raises ``MatrixError`` whose message is one line naming the key, the bad value and
-the allowed values; command-line entry points print it and exit 2.
+the allowed values; every entry point prints it and exits 2 before anything runs.
+
+    python -m harness.matrix [PATH]     # validate only; exit 0, or the line and exit 2
+
+``CTXRESET_MATRIX`` points every entry point (pytest, nox, the report) at another file.
 """
 
 from __future__ import annotations
 
-import re
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from harness.checker import PROPERTIES
 from harness.loops import LOOP_FACTORIES
+from harness.matrix_schema import first_problem, matrix_schema
 from repro.scenarios import SCENARIOS
 
-MATRIX_PATH = Path(__file__).resolve().parent.parent / "matrix.yaml"
-TOP_LEVEL_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
-RULE_KEYS = ("targets", "fix", "scenario", "fails", "reproduces", "loops", "pythons")
+DEFAULT_MATRIX_PATH = Path(__file__).resolve().parent.parent / "matrix.yaml"
+
+
+def matrix_path() -> Path:
+    return Path(os.environ.get("CTXRESET_MATRIX") or DEFAULT_MATRIX_PATH)
 
 
 class MatrixError(ValueError):
     """matrix.yaml is malformed; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Target:
+    requirement: Optional[str]  # None: the stdlib model, nothing to install
+    requires_python: str  # PEP 440 specifier; "" = any
+
+
+@dataclass(frozen=True)
+class Loop:
+    requirement: Optional[str]
+    requires_python: str
+    optional: bool
 
 
 @dataclass(frozen=True)
@@ -32,118 +54,160 @@ class Expectation:
     reproduces: Optional[str]  # regex an error must match, or None
 
 
+def short_python(version: str) -> str:
+    """``3.11.7`` -> ``3.11``."""
+    return ".".join(version.split(".")[:2])
+
+
+def _allows(specifier: str, python: str) -> bool:
+    return not specifier or SpecifierSet(specifier).contains(short_python(python))
+
+
 @dataclass(frozen=True)
 class Matrix:
-    targets: dict[str, Optional[str]]  # id -> pip requirement
+    targets: dict[str, Target]
     pythons: tuple[str, ...]
-    loops: tuple[str, ...]
+    loops: dict[str, Loop]
     scenarios: tuple[str, ...]
     fixes: dict[str, tuple[str, ...]]  # fix -> target ids it applies to
     rules: tuple[dict[str, Any], ...]
 
     def target_id(self, label: str) -> str:
         """``minimal`` or ``openai-agents==X`` -> the matrix's target id."""
-        for target, requirement in self.targets.items():
-            if label in (target, requirement):
-                return target
-        raise MatrixError(f"targets: no target installs {label!r}; known: {_names(self.targets)}")
+        for target_id, target in self.targets.items():
+            if label in (target_id, target.requirement):
+                return target_id
+        known = ", ".join(self.targets)
+        raise MatrixError(f"targets: no target installs {label!r}; known: {known}")
 
     def fixes_for(self, target: str) -> tuple[str, ...]:
         return tuple(fix for fix, targets in self.fixes.items() if target in targets)
+
+    def target_not_run(self, target: str, python: str) -> Optional[str]:
+        """Why ``target`` cannot run on ``python`` according to the file, or None."""
+        spec = self.targets[target].requires_python
+        if _allows(spec, python):
+            return None
+        requirement = self.targets[target].requirement or target
+        return f"not installable: {requirement} requires Python {spec} (matrix.yaml)"
+
+    def loop_not_run(self, loop: str, python: str) -> Optional[str]:
+        """Why ``loop`` cannot run on ``python`` according to the file, or None."""
+        spec = self.loops[loop].requires_python
+        if _allows(spec, python):
+            return None
+        return f"loop {loop} requires Python {spec} (matrix.yaml)"
+
+    def loop_requirements(self) -> list[str]:
+        """What every test environment installs for the loops (markers keep it per-Python)."""
+        found = []
+        for loop in self.loops.values():
+            if loop.requirement and not loop.optional:
+                found.append(_with_python_marker(loop.requirement, loop.requires_python))
+        return found
+
+    def optional_loop_requirements(self) -> list[str]:
+        found = []
+        for loop in self.loops.values():
+            if loop.requirement and loop.optional:
+                found.append(_with_python_marker(loop.requirement, loop.requires_python))
+        return found
 
     def expectation(
         self, target: str, fix: str, scenario: str, loop: str, python: str
     ) -> Expectation:
         """The failing properties expected of one cell (empty: it must pass everything)."""
-        short_python = ".".join(python.split(".")[:2])
+        python = short_python(python)
         for rule in self.rules:
             if (
                 target in rule["targets"]
                 and rule["fix"] == fix
                 and rule["scenario"] == scenario
                 and loop in rule.get("loops", [loop])
-                and short_python in rule.get("pythons", [short_python])
+                and python in rule.get("pythons", [python])
             ):
                 return Expectation(frozenset(rule["fails"]), rule.get("reproduces"))
         return Expectation(frozenset(), None)
 
 
-def _names(values: Any) -> str:
-    return ", ".join(str(v) for v in values)
+def _with_python_marker(requirement: str, requires_python: str) -> str:
+    if not requires_python:
+        return requirement
+    markers = [f"python_version {spec.operator} '{spec.version}'" for spec in
+               sorted(SpecifierSet(requires_python), key=str)]
+    joiner = " and " if ";" in requirement else "; "
+    return requirement + joiner + " and ".join(markers)
 
 
-def _require(condition: bool, key: str, value: Any, allowed: Any) -> None:
-    if not condition:
-        raise MatrixError(f"matrix.yaml: {key}: bad value {value!r}; allowed: {_names(allowed)}")
-
-
-def _check_keys(mapping: Any, key: str, allowed: tuple[str, ...]) -> None:
-    _require(isinstance(mapping, dict), key, type(mapping).__name__, ["a mapping"])
-    for name in mapping:
-        _require(name in allowed, f"{key}.{name}" if key else str(name), name, allowed)
+def _fail(key: str, value: Any, allowed: str) -> MatrixError:
+    return MatrixError(f"matrix.yaml: {key}: bad value {value!r}; allowed: {allowed}")
 
 
 def parse_matrix(data: Any) -> Matrix:
-    _check_keys(data, "", TOP_LEVEL_KEYS)
-    for key in TOP_LEVEL_KEYS:
-        _require(key in data, key, "missing", ["a value"])
+    from fixes import FIXES  # fixes import harness modules; import them late
 
-    targets: dict[str, Optional[str]] = {}
-    _require(isinstance(data["targets"], dict), "targets", data["targets"], ["a mapping"])
-    for target, spec in data["targets"].items():
-        _check_keys(spec, f"targets.{target}", ("requirement",))
-        requirement = spec.get("requirement")
-        _require(
-            requirement is None or re.fullmatch(r"openai-agents==\d+(\.\d+){1,2}", requirement),
-            f"targets.{target}.requirement", requirement, ["openai-agents==X.Y.Z", "null"],
+    target_ids = list(data["targets"]) if isinstance(data, dict) and isinstance(
+        data.get("targets"), dict) else []
+    schema = matrix_schema(target_ids, FIXES, SCENARIOS, LOOP_FACTORIES, PROPERTIES)
+    problem = first_problem(data, schema)
+    if problem:
+        raise MatrixError(f"matrix.yaml: {problem}")
+
+    targets = {}
+    for target_id, spec in data["targets"].items():
+        targets[target_id] = Target(spec["requirement"], spec.get("requires_python", ""))
+    loops = {}
+    for name, spec in data["loops"].items():
+        loops[name] = Loop(
+            spec.get("requirement"), spec.get("requires_python", ""), spec.get("optional", False)
         )
-        targets[target] = requirement
-
-    pythons = tuple(data["pythons"] or ())
-    for index, python in enumerate(pythons):
-        _require(
-            isinstance(python, str) and re.fullmatch(r"3\.\d+", python) is not None,
-            f"pythons[{index}]", python, ["a quoted CPython version such as '3.12'"],
-        )
-    loops = tuple(data["loops"] or ())
-    for index, loop in enumerate(loops):
-        _require(loop in LOOP_FACTORIES, f"loops[{index}]", loop, LOOP_FACTORIES)
-    scenarios = tuple(data["scenarios"] or ())
-    for index, scenario in enumerate(scenarios):
-        _require(scenario in SCENARIOS, f"scenarios[{index}]", scenario, SCENARIOS)
-
-    from fixes import FIXES
-
-    fixes: dict[str, tuple[str, ...]] = {}
-    _require(isinstance(data["fixes"], dict), "fixes", data["fixes"], ["a mapping"])
-    for fix, spec in data["fixes"].items():
-        _require(fix in FIXES, "fixes", fix, FIXES)
-        _check_keys(spec, f"fixes.{fix}", ("applies_to",))
-        for index, target in enumerate(spec.get("applies_to") or ()):
-            _require(target in targets, f"fixes.{fix}.applies_to[{index}]", target, targets)
-        fixes[fix] = tuple(spec.get("applies_to") or ())
-
-    rules = tuple(data["expectations"] or ())
-    for index, rule in enumerate(rules):
-        key = f"expectations[{index}]"
-        _check_keys(rule, key, RULE_KEYS)
-        for required in ("targets", "fix", "scenario", "fails"):
-            _require(required in rule, f"{key}.{required}", "missing", ["a value"])
-        for target in rule["targets"]:
-            _require(target in targets, f"{key}.targets", target, targets)
-        _require(rule["fix"] in fixes, f"{key}.fix", rule["fix"], fixes)
-        _require(rule["scenario"] in scenarios, f"{key}.scenario", rule["scenario"], scenarios)
-        for prop in rule["fails"]:
-            _require(prop in PROPERTIES, f"{key}.fails", prop, PROPERTIES)
+    for key, spec in [*((f"targets.{k}", t.requires_python) for k, t in targets.items()),
+                      *((f"loops.{k}", loop.requires_python) for k, loop in loops.items())]:
+        try:
+            SpecifierSet(spec)
+        except InvalidSpecifier:
+            raise _fail(f"{key}.requires_python", spec, "a PEP 440 specifier") from None
+    for index, rule in enumerate(data["expectations"]):
         for loop in rule.get("loops", ()):
-            _require(loop in LOOP_FACTORIES, f"{key}.loops", loop, LOOP_FACTORIES)
-    return Matrix(targets, pythons, loops, scenarios, fixes, rules)
+            if loop not in loops:
+                raise _fail(f"expectations[{index}].loops", loop, ", ".join(loops))
+        for target in rule["targets"]:
+            if target not in data["fixes"][rule["fix"]]["applies_to"]:
+                raise _fail(f"expectations[{index}].targets", target,
+                            ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
+    return Matrix(
+        targets=targets,
+        pythons=tuple(data["pythons"]),
+        loops=loops,
+        scenarios=tuple(data["scenarios"]),
+        fixes={fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()},
+        rules=tuple(data["expectations"]),
+    )
 
 
-def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
+def load_matrix(path: Optional[Path] = None) -> Matrix:
+    path = path or matrix_path()
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         message = " ".join(str(exc).split())
         raise MatrixError(f"{path.name}: cannot read: {message}") from exc
     return parse_matrix(data)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else matrix_path()
+    try:
+        matrix = load_matrix(path)
+    except MatrixError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{path}: ok ({len(matrix.targets)} targets, {len(matrix.pythons)} pythons, "
+          f"{len(matrix.loops)} loops, {len(matrix.scenarios)} scenarios, "
+          f"{len(matrix.fixes)} fixes, {len(matrix.rules)} expectations)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

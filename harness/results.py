@@ -15,16 +15,16 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from harness.cell import CellResult
-from harness.matrix import MATRIX_PATH
+from harness.matrix import matrix_path
 
 SCHEMA_VERSION = 1
 
 
-def matrix_hash(path: Path = MATRIX_PATH) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def matrix_hash(path: Optional[Path] = None) -> str:
+    return hashlib.sha256((path or matrix_path()).read_bytes()).hexdigest()[:16]
 
 
 def installed_packages() -> dict[str, str]:
@@ -49,8 +49,8 @@ def provenance() -> dict[str, Any]:
 
 
 def cell_path(root: Path, result: CellResult) -> Path:
-    name = f"{result.scenario}-{result.loop}.json"
-    return root / f"py{result.python}" / result.target / result.fix / name
+    cell = result.cell
+    return root / f"py{cell.python}" / cell.target / cell.fix / f"{cell.scenario}-{cell.loop}.json"
 
 
 def write_atomically(path: Path, payload: dict[str, Any]) -> None:
@@ -74,9 +74,22 @@ def write_cell(root: Path, result: CellResult, env: dict[str, Any]) -> Path:
 
 
 def read_cells(root: Path) -> list[dict[str, Any]]:
-    """Every readable results file under ``root`` (temporary files are skipped)."""
+    """Every cell file under ``root`` (temporary files and session records are skipped)."""
     cells = []
-    for path in sorted(root.rglob("*.json")):
+    for path in sorted(root.glob("py*/**/*.json")):
         if not path.name.startswith("."):
             cells.append(json.loads(path.read_text()))
     return cells
+
+
+def session_path(root: Path, python: str, targets: list[str]) -> Path:
+    return root / "sessions" / f"py{python}-{'+'.join(targets)}.json"
+
+
+def write_session(root: Path, python: str, targets: list[str], outcome: dict[str, Any]) -> Path:
+    """One test session's duration and outcome, with the same provenance as its cells."""
+    path = session_path(root, python, targets)
+    payload = {"schema_version": SCHEMA_VERSION, "session": {"python": python, "targets": targets,
+               **outcome}, **provenance()}
+    write_atomically(path, payload)
+    return path

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import platform
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,8 @@ from typing import Any
 import pytest
 
 from harness.cell import CellResult
-from harness.matrix import Matrix, load_matrix
-from harness.results import provenance, write_cell
+from harness.matrix import Matrix, MatrixError, load_matrix, short_python
+from harness.results import provenance, write_cell, write_session
 from harness.targets import Library, installed_agents_version, load_library
 
 
@@ -58,6 +60,73 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("CTXRESET_RESULTS_DIR", "results"),
         help="where each cell's results file is written (default: results/; '' to skip)",
     )
+    parser.addoption(
+        "--target",
+        action="append",
+        default=None,
+        help="matrix.yaml target id whose cells to run (repeatable; env CTXRESET_TARGETS, "
+        "comma-separated). Default: every target installed in this environment.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate matrix.yaml and the chosen targets before anything is collected."""
+    try:
+        matrix = load_matrix()
+    except MatrixError as exc:
+        pytest.exit(str(exc), returncode=2)
+    chosen = config.getoption("--target") or [
+        t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t
+    ]
+    try:
+        config.stash[TARGETS_KEY] = selected_targets(matrix, chosen)
+    except MatrixError as exc:
+        pytest.exit(str(exc), returncode=2)
+    config.stash[STARTED_KEY] = time.time()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ctxreset targets: {', '.join(config.stash[TARGETS_KEY])}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record this session's duration and outcome beside the cell files (controller only)."""
+    config = session.config
+    root = config.getoption("--results-dir")
+    if not root or hasattr(config, "workerinput") or STARTED_KEY not in config.stash:
+        return
+    targets = config.stash[TARGETS_KEY]
+    python = short_python(platform.python_version())
+    write_session(Path(root), python, targets, {
+        "duration_s": round(time.time() - config.stash[STARTED_KEY], 3),
+        "exitstatus": int(exitstatus),
+        "testscollected": session.testscollected,
+        "testsfailed": session.testsfailed,
+    })
+
+
+TARGETS_KEY = pytest.StashKey[list]()
+STARTED_KEY = pytest.StashKey[float]()
+
+
+def selected_targets(matrix: Matrix, chosen: list[str]) -> list[str]:
+    """The targets to run: the ones asked for, which must be installed here, or all installed."""
+    installed = ["minimal"]
+    version = installed_agents_version()
+    if version is not None:
+        label = f"openai-agents=={version}"
+        installed += [t for t, spec in matrix.targets.items() if spec.requirement == label]
+    for target in chosen:
+        if target not in matrix.targets:
+            known = ", ".join(matrix.targets)
+            raise MatrixError(f"--target: bad value {target!r}; allowed: {known}")
+        if target not in installed:
+            found = f"openai-agents=={version}" if version else "no openai-agents"
+            raise MatrixError(
+                f"--target: {target!r} needs {matrix.targets[target].requirement}, "
+                f"this environment has {found}"
+            )
+    return chosen or installed
 
 
 @pytest.fixture(scope="session")
@@ -84,25 +153,17 @@ def matrix() -> Matrix:
     return load_matrix()
 
 
-def library_names() -> list[str]:
-    """The stdlib model always; openai-agents when this environment has it."""
-    return ["minimal"] + (["openai-agents"] if installed_agents_version() else [])
-
-
-def applicable_fixes() -> list[tuple[str, str, str]]:
-    """(library name, matrix target id, fix) for every fix matrix.yaml applies here."""
-    matrix = load_matrix()
-    found = []
-    for name in library_names():
-        target = matrix.target_id(get_library(name).target_label)
-        found += [(name, target, fix) for fix in matrix.fixes_for(target)]
-    return found
+@pytest.fixture(scope="session")
+def targets(request: pytest.FixtureRequest) -> list[str]:
+    return request.config.stash[TARGETS_KEY]
 
 
 _LIBRARIES: dict[str, Library] = {}
 
 
-def get_library(name: str) -> Library:
+def library_for(matrix: Matrix, target: str) -> Library:
+    """The library a target id stands for (loaded once per process)."""
+    name = "minimal" if matrix.targets[target].requirement is None else "openai-agents"
     if name not in _LIBRARIES:
         _LIBRARIES[name] = load_library(name)
     return _LIBRARIES[name]

@@ -1,7 +1,9 @@
-"""Every scenario x applicable fix x loop on this interpreter, judged against matrix.yaml.
+"""Every planned cell on this interpreter, judged against matrix.yaml.
 
 The failing properties must equal the expected ones exactly: a repro that stops failing, a fix
 that starts failing, or a fix that silently gets better all fail here until matrix.yaml says so.
+A cell matrix.yaml rules out on this Python (or an optional loop that is not installed) is
+recorded as "not run" with its reason and skipped.
 """
 
 from __future__ import annotations
@@ -11,31 +13,31 @@ import re
 
 import pytest
 
-from harness.cell import run_cell
+from harness.cell import not_run, run_cell
 from harness.matrix import load_matrix
-from tests.conftest import applicable_fixes, get_library
+from harness.plan import CellId, planned_cells, ruled_out
+from tests.conftest import TARGETS_KEY, library_for
 
 
-def _cells() -> list:
-    matrix = load_matrix()
-    params = []
-    for name, target, fix in applicable_fixes():
-        for scenario in matrix.scenarios:
-            for loop in matrix.loops:
-                params.append(
-                    pytest.param(name, target, fix, scenario, loop,
-                                 id=f"{target}-{fix}-{scenario}[{loop}]")
-                )
-    return params
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cell" in metafunc.fixturenames:
+        targets = metafunc.config.stash[TARGETS_KEY]
+        cells = planned_cells(load_matrix(), platform.python_version(), targets)
+        ids = [f"{c.target}-{c.fix}-{c.scenario}[{c.loop}]" for c in cells]
+        metafunc.parametrize("cell", cells, ids=ids)
 
 
-@pytest.mark.parametrize(("library_name", "target", "fix", "scenario", "loop"), _cells())
-def test_cell_matches_expectation(library_name, target, fix, scenario, loop, matrix, results_sink):
-    if loop == "uvloop":
-        pytest.importorskip("uvloop", reason="uvloop is not installed")
-    result = run_cell(get_library(library_name), scenario, fix, loop)
+def test_cell_matches_expectation(cell: CellId, matrix, results_sink):
+    reason = ruled_out(matrix, cell)
+    if reason:
+        results_sink(not_run(cell, reason))
+        pytest.skip(reason)
+    library = library_for(matrix, cell.target)
+    result = run_cell(library, cell.scenario, cell.fix, cell.loop, target=cell.target)
     results_sink(result)
-    expected = matrix.expectation(target, fix, scenario, loop, platform.python_version())
+    if result.status == "not run" and matrix.loops[cell.loop].optional:
+        pytest.skip(f"optional loop {cell.loop}: {result.reason}")
+    expected = matrix.expectation(cell.target, cell.fix, cell.scenario, cell.loop, cell.python)
 
     assert result.status == "checked", result.reason
     evidence = {n: p["evidence"] for n, p in result.properties.items() if p["status"] == "fail"}
@@ -48,9 +50,10 @@ def test_cell_matches_expectation(library_name, target, fix, scenario, loop, mat
 def test_affected_targets_have_teeth(matrix):
     """The data itself keeps the repro honest: scenarios 2 and 3 must reproduce, 1 must not."""
     for target in ("minimal", "agents-0.0.11"):
-        for scenario in ("other_task", "streaming_response"):
-            expected = matrix.expectation(target, "none", scenario, "asyncio", "3.11")
-            assert "no-error" in expected.fails
-            assert expected.reproduces and "different Context" in expected.reproduces
-        control = matrix.expectation(target, "none", "same_task", "asyncio", "3.11")
-        assert control.fails == frozenset()
+        for loop in matrix.loops:
+            for scenario in ("other_task", "streaming_response"):
+                expected = matrix.expectation(target, "none", scenario, loop, "3.11")
+                assert "no-error" in expected.fails
+                assert expected.reproduces and "different Context" in expected.reproduces
+            control = matrix.expectation(target, "none", "same_task", loop, "3.11")
+            assert control.fails == frozenset()

@@ -6,32 +6,35 @@ import pytest
 
 import fixes
 from harness.cell import run_cell
-from tests.conftest import applicable_fixes, get_library, library_names
+from tests.conftest import TARGETS_KEY, library_for
 
 
-def _applicable() -> list:
-    return [
-        pytest.param(name, fix, id=f"{target}-{fix}") for name, target, fix in applicable_fixes()
-    ]
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from harness.matrix import load_matrix
+
+    matrix = load_matrix()
+    targets = metafunc.config.stash[TARGETS_KEY]
+    if "fix" in metafunc.fixturenames:
+        pairs = [(t, f) for t in targets for f in matrix.fixes_for(t)]
+        metafunc.parametrize(("target", "fix"), pairs, ids=[f"{t}-{f}" for t, f in pairs])
+    elif "target" in metafunc.fixturenames:
+        metafunc.parametrize("target", targets)
 
 
 def _namespaces(points):
     return {cls: dict(vars(cls)) for cls in (points.scope, points.runner, points.streaming_result)}
 
 
-@pytest.mark.parametrize(("library_name", "fix"), _applicable())
-def test_revert_restores_every_attribute(library_name, fix):
-    library = get_library(library_name)
+def test_revert_restores_every_attribute(target, fix, matrix):
+    library = library_for(matrix, target)
     before = _namespaces(library.points)
     with fixes.applied(fix, library):
         pass
     assert _namespaces(library.points) == before  # the very same objects, not look-alikes
 
 
-@pytest.mark.parametrize(("library_name", "fix"), _applicable())
-def test_unpatched_behaviour_returns_after_revert(library_name, fix, matrix):
-    library = get_library(library_name)
-    target = matrix.target_id(library.target_label)
+def test_unpatched_behaviour_returns_after_revert(target, fix, matrix):
+    library = library_for(matrix, target)
     before = run_cell(library, "other_task", "none", "asyncio")
     with fixes.applied(fix, library):
         pass
@@ -43,11 +46,9 @@ def test_unpatched_behaviour_returns_after_revert(library_name, fix, matrix):
         assert "different Context" in after.properties["no-error"]["evidence"][0]
 
 
-@pytest.mark.parametrize("library_name", library_names())
-def test_a_fix_changes_behaviour_while_applied(library_name, matrix):
+def test_a_fix_changes_behaviour_while_applied(target, matrix):
     """The revert tests would pass for a fix that never patched anything: prove one does."""
-    library = get_library(library_name)
-    target = matrix.target_id(library.target_label)
+    library = library_for(matrix, target)
     if "context_rerun" not in matrix.fixes_for(target):
         pytest.skip(f"context_rerun does not apply to {target}")
     assert "no-error" in run_cell(library, "other_task", "none", "asyncio").failing

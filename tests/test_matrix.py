@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
 
-from harness.matrix import MATRIX_PATH, MatrixError, parse_matrix
+from harness.matrix import DEFAULT_MATRIX_PATH, MatrixError, parse_matrix
 
 
 @pytest.fixture
 def data():
-    return yaml.safe_load(MATRIX_PATH.read_text())
+    return yaml.safe_load(DEFAULT_MATRIX_PATH.read_text())
 
 
 def _error(data) -> str:
@@ -31,7 +32,19 @@ def test_the_real_matrix_loads(data):
 
 def test_unknown_top_level_key(data):
     data["pythonz"] = ["3.11"]
-    assert _error(data).startswith("matrix.yaml: pythonz: bad value 'pythonz'; allowed: targets,")
+    message = _error(data)
+    assert message.startswith("matrix.yaml: pythonz: unknown key 'pythonz'; allowed: targets,")
+
+
+def test_unknown_nested_key(data):
+    data["loops"]["uvloop"]["requirment"] = "uvloop"
+    message = _error(data)
+    assert "loops.uvloop.requirment: unknown key 'requirment'; allowed: requirement," in message
+
+
+def test_missing_section(data):
+    del data["scenarios"]
+    assert "scenarios: missing; required: targets, pythons," in _error(data)
 
 
 def test_unknown_fix(data):
@@ -41,9 +54,14 @@ def test_unknown_fix(data):
 
 
 def test_unknown_loop(data):
-    data["loops"].append("trio")
+    data["loops"]["trio"] = {}
     message = _error(data)
-    assert "loops[2]: bad value 'trio'" in message and "uvloop" in message
+    assert "loops: bad value 'trio'; allowed: asyncio, asyncio-eager, uvloop" in message
+
+
+def test_unknown_scenario(data):
+    data["scenarios"].append("teleport")
+    assert "scenarios[10]: bad value 'teleport'; allowed: same_task," in _error(data)
 
 
 def test_unknown_target_in_a_fix(data):
@@ -51,7 +69,12 @@ def test_unknown_target_in_a_fix(data):
     assert "fixes.none.applies_to[2]: bad value 'agents-9'; allowed: minimal," in _error(data)
 
 
-def test_bad_version(data):
+def test_expectation_for_a_target_the_fix_does_not_apply_to(data):
+    data["expectations"][-1]["targets"].append("minimal")
+    assert "].targets: bad value 'minimal'; allowed: agents-0.0.12, agents-newest" in _error(data)
+
+
+def test_bad_library_version(data):
     data["targets"]["agents-0.0.11"]["requirement"] = "openai-agents==latest"
     message = _error(data)
     assert "targets.agents-0.0.11.requirement: bad value 'openai-agents==latest'" in message
@@ -63,7 +86,44 @@ def test_bad_python_version(data):
     assert "pythons[6]: bad value 3.1; allowed: a quoted CPython version" in _error(data)
 
 
+def test_bad_python_specifier(data):
+    data["targets"]["agents-newest"]["requires_python"] = "3.10"
+    message = _error(data)
+    assert "targets.agents-newest.requires_python: bad value '3.10'; allowed: a PEP 440" in message
+
+
 def test_unknown_property_in_an_expectation(data):
-    broken = copy.deepcopy(data)
-    broken["expectations"][0]["fails"].append("fast")
-    assert "expectations[0].fails: bad value 'fast'" in _error(broken)
+    data["expectations"][0]["fails"].append("fast")
+    assert "expectations[0].fails[3]: bad value 'fast'; allowed: no-error," in _error(data)
+
+
+def test_constraints_are_data(data):
+    matrix = parse_matrix(data)
+    assert matrix.loop_not_run("asyncio-eager", "3.11.7") == (
+        "loop asyncio-eager requires Python >=3.12 (matrix.yaml)"
+    )
+    assert matrix.loop_not_run("asyncio-eager", "3.12") is None
+    assert "requires Python >=3.10" in matrix.target_not_run("agents-newest", "3.9")
+    assert matrix.target_not_run("agents-newest", "3.13") is None
+
+
+def test_command_line_check_exits_2_with_one_line(tmp_path, data):
+    data["loops"]["trio"] = {}
+    bad = tmp_path / "matrix.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.matrix", str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "loops: bad value 'trio'" in done.stderr
+
+
+def test_unreadable_yaml_is_one_line(tmp_path):
+    bad = tmp_path / "matrix.yaml"
+    bad.write_text("targets: [unclosed\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.matrix", str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "cannot read" in done.stderr

@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from harness.cell import run_cell
-from tests.conftest import NetworkBlocked, get_library
+from harness.targets import load_library
+from tests.conftest import NetworkBlocked
 
 
 def test_default_exporter_sees_nothing_during_a_cell(monkeypatch):
@@ -23,7 +24,7 @@ def test_default_exporter_sees_nothing_during_a_cell(monkeypatch):
     monkeypatch.setattr(
         processors.BackendSpanExporter, "export", lambda self, items: calls.append("export")
     )
-    result = run_cell(get_library("openai-agents"), "same_task", "none", "asyncio")
+    result = run_cell(load_library("openai-agents"), "same_task", "none", "asyncio")
     assert result.failing == ()  # the recorder did see the trace and its spans...
     assert calls == []  # ...and the default processor and exporter saw nothing
 

@@ -11,7 +11,7 @@ from harness.results import cell_path, provenance, read_cells, write_atomically,
 
 
 def _result(scenario: str = "other_task") -> CellResult:
-    return CellResult("minimal", scenario, "none", "asyncio", "3.11.7", "checked")
+    return CellResult("3.11", "minimal", "none", scenario, "asyncio", "checked")
 
 
 def test_cell_file_has_result_and_provenance(tmp_path):
