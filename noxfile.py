@@ -1,58 +1,166 @@
 # /// script
-# dependencies = ["nox>=2025.2.9", "pyyaml>=6"]
+# dependencies = ["nox>=2025.2.9", "pyyaml>=6", "jsonschema>=4.18", "packaging>=21"]
 # ///
-"""Sessions generated from matrix.yaml: one test session per (python, target).
+"""Sessions generated from matrix.yaml: one test session per (python, target), then the report.
 
-    nox -l                                        # what can run
+    nox                                           # every cell this machine can run, then report
+    nox -l                                        # the sessions
     nox -s "tests-3.11(target='agents-0.0.11')"   # one cell group
     nox -s "tests-3.11(target='minimal')" -- -k other_task   # pytest arguments pass through
+    nox -s lock                                   # regenerate constraints/ from matrix.yaml
+    nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
 
-Interpreters are looked up on PATH and in pyenv's versions directory; nox never downloads
-one. Locally a missing interpreter skips its sessions; on CI (CI=true) it is an error.
+Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
+Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
+session locally, and is an error on CI (CI=true).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import nox
-import yaml
 
-ROOT = Path(__file__).parent
-MATRIX = yaml.safe_load((ROOT / "matrix.yaml").read_text())
-PYTHONS = list(MATRIX["pythons"])
-TARGETS = list(MATRIX["targets"])
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from harness.matrix import MatrixError, load_matrix  # noqa: E402
+
+try:
+    MATRIX = load_matrix()
+except MatrixError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(2)
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+RESULTS = ROOT / "results"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
-nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() == "true"
-nox.options.sessions = ["tests"]
-
-# pyenv keeps every installed CPython under ~/.pyenv/versions/X.Y.Z/bin, only some on PATH.
-_pyenv_bins = sorted(Path.home().glob(".pyenv/versions/3.*/bin"), reverse=True)
-os.environ["PATH"] = os.pathsep.join([*map(str, _pyenv_bins), os.environ.get("PATH", "")])
+nox.options.error_on_missing_interpreters = ON_CI
+nox.options.sessions = ["tests", "report"]
 
 
-def _install_target(session: nox.Session, target: str) -> None:
-    """The harness with its pinned test dependencies, and the library under test."""
-    requirement = MATRIX["targets"][target]["requirement"]
-    extra = [requirement] if requirement else []
-    session.install("-e", ".[test]", "-c", f"constraints/{target}.txt", *extra)
+def _interpreter_dirs() -> list[Path]:
+    """pyenv's and uv's installed CPythons (newest first); PATH is searched before these."""
+    home = Path.home()
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", home / ".pyenv"))
+    uv_root = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", home / ".local/share/uv/python"))
+    found = sorted(pyenv_root.glob("versions/3.*/bin"), reverse=True)
+    found += sorted(uv_root.glob("cpython-3.*/bin"), reverse=True)
+    return found
 
 
-@nox.session(python=PYTHONS)
-@nox.parametrize("target", TARGETS)
+os.environ["PATH"] = os.pathsep.join(
+    [os.environ.get("PATH", ""), *map(str, _interpreter_dirs())]
+)
+
+
+def find_interpreter(version: str) -> str | None:
+    return shutil.which(f"python{version}")
+
+
+def _pytest_environment(target: str) -> dict[str, str]:
+    return {"CTXRESET_RESULTS_DIR": str(RESULTS), "CTXRESET_TARGETS": target}
+
+
+def _install(session: nox.Session, target: str) -> None:
+    """The harness, its pinned test tools, the library under test and the loops."""
+    constraints = ("-c", f"constraints/{target}.txt")
+    requirement = MATRIX.targets[target].requirement
+    session.install(
+        "-e", ".[test]", *constraints, *([requirement] if requirement else []),
+        *MATRIX.loop_requirements(),
+    )
+    for optional in MATRIX.optional_loop_requirements():
+        try:
+            session.install(optional, *constraints)
+        except nox.command.CommandFailed:
+            session.warn(f"optional {optional!r} did not install; its cells are 'not run'")
+
+
+@nox.session(python=list(MATRIX.pythons))
+@nox.parametrize("target", list(MATRIX.targets))
 def tests(session: nox.Session, target: str) -> None:
-    """Every scenario x fix x loop for one target on one interpreter; writes results/."""
-    _install_target(session, target)
-    session.run("python", "-c", "import platform, sys; print(platform.python_implementation(),"
-                " platform.python_version(), sys.executable)")
-    session.run("python", "-m", "pytest", *(session.posargs or ["-n", "auto"]))
+    """Every fix x scenario x loop of one target on one interpreter; writes results/."""
+    from harness.cell import not_run
+    from harness.plan import planned_cells
+    from harness.results import write_cell
+
+    python = str(session.python)
+    reason = MATRIX.target_not_run(target, python)
+    if reason:
+        provenance = {"python": None, "matrix_hash": _matrix_hash()}
+        for cell in planned_cells(MATRIX, python, [target]):
+            write_cell(RESULTS, not_run(cell, reason), provenance)
+        session.skip(reason)
+    _install(session, target)
+    session.run("python", "-m", "pytest", "-n", "auto", *session.posargs,
+                env=_pytest_environment(target))
+
+
+@nox.session(python=False)
+def report(session: nox.Session) -> None:
+    """Record missing interpreters as "not run", then summarise results/."""
+    from harness.cell import not_run
+    from harness.plan import planned_cells
+    from harness.results import read_cells, write_cell
+
+    for python in MATRIX.pythons:
+        if find_interpreter(python) is None:
+            reason = f"interpreter missing: no python{python} on PATH, in pyenv or uv"
+            provenance = {"python": None, "matrix_hash": _matrix_hash()}
+            for cell in planned_cells(MATRIX, python):
+                write_cell(RESULTS, not_run(cell, reason), provenance)
+            session.log(f"python {python}: {reason}")
+    cells = read_cells(RESULTS)
+    counts: dict[str, int] = {}
+    for data in cells:
+        status = data["cell"]["status"]
+        counts[status] = counts.get(status, 0) + 1
+    session.log(f"{len(cells)} cells in {RESULTS}: {counts}")
+
+
+def _matrix_hash() -> str:
+    from harness.results import matrix_hash
+
+    return matrix_hash()
+
+
+@nox.session(python=False)
+def lock(session: nox.Session) -> None:
+    """Regenerate constraints/<target>.txt for every target (uv pip compile, all Pythons)."""
+    for target, spec in MATRIX.targets.items():
+        oldest = next(p for p in MATRIX.pythons if not MATRIX.target_not_run(target, p))
+        requirements = [*([spec.requirement] if spec.requirement else []),
+                        *MATRIX.loop_requirements(), *MATRIX.optional_loop_requirements()]
+        source = ROOT / "constraints" / f".{target}.in"
+        source.write_text("\n".join(requirements) + "\n")
+        try:
+            session.run(
+                "uv", "pip", "compile", "--quiet", "--universal", "--python-version", oldest,
+                "--extra", "test", "--no-header", "--annotation-style", "line",
+                "-o", f"constraints/{target}.txt", "pyproject.toml", str(source),
+                external=True,
+            )
+        finally:
+            source.unlink()
+
+
+@nox.session(name="tox-ini", python=False)
+def tox_ini(session: nox.Session) -> None:
+    """Regenerate tox.ini from matrix.yaml (tests fail while it has drifted)."""
+    from harness.toxini import render_tox_ini
+
+    (ROOT / "tox.ini").write_text(render_tox_ini(MATRIX))
+    session.log("wrote tox.ini")
 
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
     """ruff, at the version pinned in pyproject's lint extra."""
-    session.run("uvx", "ruff@0.14.0", "check", ".")
+    session.run("uvx", "ruff@0.14.0", "check", ".", external=True)
