@@ -55,11 +55,16 @@ class Library(abc.ABC):
     def stream_events(self, result: Any) -> AsyncIterator[Any]:
         return result.stream_events()  # the library's own generator, never wrapped
 
+    def run_task(self, result: Any) -> Optional[asyncio.Task[Any]]:
+        """The background task that drives the run and queues its events."""
+        return result._run_impl_task
+
     async def wait_for_run_task(self, result: Any) -> None:
         """Until the run's background task has finished, so every event is queued."""
-        task = result._run_impl_task  # both libraries keep the run task under this name
-        if task is not None:
-            await asyncio.wait({task})
+        task = self.run_task(result)
+        if task is None:
+            raise RuntimeError(f"{self.target_label}: the streamed result has no run task")
+        await asyncio.wait({task})
 
     @abc.abstractmethod
     def delta_text(self, event: Any) -> Optional[str]:
@@ -137,6 +142,11 @@ class AgentsLibrary(Library):
             streaming_result=result_cls,
             trace_attr="_trace" if "_trace" in fields else "trace",
         )
+
+    def run_task(self, result: Any) -> Optional[asyncio.Task[Any]]:
+        # 0.0.x keeps it as ``_run_impl_task``; later releases renamed it ``run_loop_task``.
+        task = getattr(result, "run_loop_task", None)
+        return task if task is not None else getattr(result, "_run_impl_task", None)
 
     def install_recorder(self, recorder: RecordingProcessor) -> None:
         self._agents.set_trace_processors([recorder])  # replaces the default OpenAI exporter
