@@ -1,5 +1,5 @@
 # /// script
-# dependencies = ["nox>=2025.2.9", "pyyaml>=6", "jsonschema>=4.18", "packaging>=21"]
+# dependencies = ["nox>=2025.2.9", "pyyaml>=6", "jsonschema>=4.18", "packaging>=21", "jinja2>=3.1"]
 # ///
 """Sessions generated from matrix.yaml: one test session per (python, target), then the report.
 
@@ -23,6 +23,7 @@ report.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -84,22 +85,35 @@ def _pytest_environment(target: str) -> dict[str, str]:
 
 
 def _install(session: nox.Session, target: str) -> None:
-    """The harness, its pinned test tools, the library under test and the loops."""
+    """The harness, its pinned test tools, the library under test and the loops.
+
+    Skipped when the reused venv was installed from exactly these inputs before (a stamp in
+    the venv records their hash), so a warm run spends no time on installers.
+    """
     constraints = ("-c", f"constraints/{target}.txt")
     requirement = MATRIX.targets[target].requirement
-    session.install(
-        "-e", ".[test]", *constraints, *([requirement] if requirement else []),
-        *MATRIX.loop_requirements(),
-    )
-    for optional in MATRIX.optional_loop_requirements():
+    required = ["-e", ".[test]", *constraints, *([requirement] if requirement else []),
+                *MATRIX.loop_requirements()]
+    optional = MATRIX.optional_loop_requirements()
+    inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
+                        (ROOT / "pyproject.toml").read_text()])
+    stamp = Path(session.virtualenv.location) / "ctxreset-installed.sha256"
+    digest = hashlib.sha256(inputs.encode()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        session.log("requirements unchanged since this venv was installed; not reinstalling")
+        return
+    session.install(*required)
+    for extra in optional:
         try:
-            session.install(optional, *constraints)
+            session.install(extra, *constraints)
         except nox.command.CommandFailed:
-            session.warn(f"optional {optional!r} did not install; its cells are 'not run'")
+            session.warn(f"optional {extra!r} did not install; its cells are 'not run'")
+    stamp.write_text(digest)
 
 
 def test_session_names() -> list[str]:
-    return [f"tests-{python}(target='{target}')" for python in PYTHONS for target in MATRIX.targets]
+    """Target-major, so dealing them out round-robin gives each process a mix of targets."""
+    return [f"tests-{python}(target='{target}')" for target in MATRIX.targets for python in PYTHONS]
 
 
 @nox.session(python=PYTHONS)
@@ -153,10 +167,14 @@ def matrix(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
-    """Record missing interpreters as "not run", then summarise results/."""
+    """Record missing interpreters as "not run", then write reports/report.{md,html,json}.
+
+    nox -s report -- --diff OLD.json      # also: what changed since an earlier report.json
+    """
     from harness.cell import not_run
     from harness.plan import planned_cells
-    from harness.results import read_cells, write_cell
+    from harness.report import main as write_report
+    from harness.results import write_cell
 
     for python in PYTHONS:
         if find_interpreter(python) is None:
@@ -165,12 +183,16 @@ def report(session: nox.Session) -> None:
             for cell in planned_cells(MATRIX, python):
                 write_cell(RESULTS, not_run(cell, reason), provenance)
             session.log(f"python {python}: {reason}")
-    cells = read_cells(RESULTS)
-    counts: dict[str, int] = {}
-    for data in cells:
-        status = data["cell"]["status"]
-        counts[status] = counts.get(status, 0) + 1
-    session.log(f"{len(cells)} cells in {RESULTS}: {counts}")
+    arguments = ["--results", str(RESULTS), "--out", str(ROOT / "reports")]
+    if "--diff" in session.posargs:  # a plain `nox -- <pytest args>` reaches here too
+        at = session.posargs.index("--diff")
+        arguments += session.posargs[at:at + 2]
+    if write_report(arguments) != 0:
+        session.error("the report could not be written")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a") as stream:
+            stream.write((ROOT / "reports" / "report.md").read_text())
 
 
 def _matrix_hash() -> str:

@@ -15,7 +15,7 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TextIO
 
 from harness.cell import CellResult
 from harness.matrix import matrix_path
@@ -53,18 +53,27 @@ def cell_path(root: Path, result: CellResult) -> Path:
     return root / f"py{cell.python}" / cell.target / cell.fix / f"{cell.scenario}-{cell.loop}.json"
 
 
-def write_atomically(path: Path, payload: dict[str, Any]) -> None:
+def _replace_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w") as stream:
-            json.dump(payload, stream, indent=1, sort_keys=True)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to a temporary file beside ``path``, then rename it into place."""
+    _replace_atomically(path, lambda stream: json.dump(payload, stream, indent=1, sort_keys=True))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    _replace_atomically(path, lambda stream: stream.write(text))
 
 
 def write_cell(root: Path, result: CellResult, env: dict[str, Any]) -> Path:

@@ -1,0 +1,317 @@
+"""The report: which fix passes, on evidence. Markdown, self-contained HTML and JSON.
+
+    python -m harness.report [--results results] [--out reports] [--diff OLD.json]
+
+Merges every results file (harness.merge), judges each fix (harness.verdict) and renders
+``reports/report.{md,html,json}`` with the Jinja2 templates in ``harness/templates``. The JSON
+follows ``harness/report.schema.json``. Everything but the ``provenance`` block depends only on
+the results, so the same results give the same report. ``--diff`` compares with an earlier
+``report.json`` (harness.diff) and writes ``reports/diff.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Optional
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from harness.matrix import Matrix, MatrixError, load_matrix
+from harness.merge import CellRecord, Merged, merge
+from harness.plan import CellId
+from harness.results import matrix_hash, write_text_atomically
+from harness.verdict import Verdict, judge
+
+SCHEMA_VERSION = 1
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SHORT = {
+    "no-error": "error",
+    "trace-ended-once": "trace-end",
+    "spans-closed": "spans",
+    "no-leak": "leak",
+    "isolated": "isolation",
+    "consumer-spans-attached": "consumer-spans",
+    "output-intact": "output",
+}
+EVIDENCE_LINES = 4
+EVIDENCE_CHARS = 400
+
+
+def rerun_command(cell: CellId) -> str:
+    """One command that re-runs exactly this cell locally."""
+    node = (f"tests/test_cells.py::test_cell_matches_expectation"
+            f"[{cell.target}-{cell.fix}-{cell.scenario}[{cell.loop}]]")
+    return f"nox -s \"tests-{cell.python}(target='{cell.target}')\" -- -n 0 \"{node}\""
+
+
+def _version_key(python: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in python.split("."))
+
+
+def _ordered(values: set[str], order: list[str]) -> list[str]:
+    return [value for value in order if value in values]
+
+
+def _columns(matrix: Matrix) -> list[dict[str, str]]:
+    return [
+        {"python": python, "loop": loop, "target": target}
+        for python in matrix.pythons
+        for loop in matrix.loops
+        for target in matrix.targets
+    ]
+
+
+def _grid_cell(matrix: Matrix, records: list[CellRecord], fix: str, target: str) -> dict[str, str]:
+    if target not in matrix.fixes[fix]:
+        return {"outcome": "n/a", "text": "—", "detail": f"{fix} does not apply to {target}"}
+    ran = [r for r in records if r.outcome != "not run"]
+    if not ran:
+        reasons = sorted({r.reason for r in records})
+        return {"outcome": "not run", "text": "not run", "detail": "; ".join(reasons)}
+    outcomes = {r.outcome for r in ran}
+    details = []
+    for record in ran:
+        if record.outcome == "fail":
+            details.append(f"{record.cell.scenario}: {', '.join(record.failing)}")
+        elif record.outcome in ("error", "timeout"):
+            details.append(f"{record.cell.scenario}: {record.outcome} ({record.reason})")
+    skipped = len(records) - len(ran)
+    if skipped:
+        details.append(f"{skipped} scenario(s) not run")
+    for outcome in ("error", "timeout"):
+        if outcome in outcomes:
+            return {"outcome": outcome, "text": outcome, "detail": "; ".join(details)}
+    if "fail" in outcomes:
+        failing = {p for r in ran for p in r.failing}
+        text = " ".join(SHORT[p] for p in SHORT if p in failing)
+        return {"outcome": "fail", "text": text, "detail": "; ".join(details)}
+    return {"outcome": "pass", "text": "pass", "detail": "; ".join(details)}
+
+
+def _where(records: list[CellRecord], matrix: Matrix) -> str:
+    pythons = sorted({r.cell.python for r in records}, key=_version_key)
+    loops = _ordered({r.cell.loop for r in records}, list(matrix.loops))
+    return f"py{', py'.join(pythons)} x {', '.join(loops)}"
+
+
+def _evidence(record: CellRecord) -> dict[str, list[str]]:
+    shown = {}
+    for prop, lines in record.evidence.items():
+        shown[prop] = [line[:EVIDENCE_CHARS] for line in lines[:EVIDENCE_LINES]]
+        if len(lines) > EVIDENCE_LINES:
+            shown[prop].append(f"... {len(lines) - EVIDENCE_LINES} more")
+    if record.outcome in ("error", "timeout"):
+        shown[record.outcome] = [record.reason[:EVIDENCE_CHARS]] + [
+            f"{e['source']}: {e['summary']}"[:EVIDENCE_CHARS] for e in record.errors[:3]
+        ]
+    return shown
+
+
+def _failures(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
+    """Failing cells grouped where fix, target, scenario and failing set agree."""
+    groups: dict[tuple[Any, ...], list[CellRecord]] = defaultdict(list)
+    for record in merged.records.values():
+        if record.outcome in ("fail", "error", "timeout"):
+            cell = record.cell
+            groups[(cell.fix, cell.target, cell.scenario, record.outcome, record.failing)].append(
+                record
+            )
+    fix_order, target_order = list(matrix.fixes), list(matrix.targets)
+    scenario_order = list(matrix.scenarios)
+    failures = []
+    for key in sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
+                                             scenario_order.index(k[2]), k[3], k[4])):
+        fix, target, scenario, outcome, failing = key
+        records = sorted(groups[key], key=lambda r: (_version_key(r.cell.python), r.cell.loop))
+        first = records[0]
+        failures.append({
+            "fix": fix,
+            "target": target,
+            "scenario": scenario,
+            "outcome": outcome,
+            "failing": list(failing),
+            "cells": len(records),
+            "where": _where(records, matrix),
+            "evidence": _evidence(first),
+            "evidence_from": str(first.cell),
+            "rerun": rerun_command(first.cell),
+        })
+    return failures
+
+
+def _provenance(merged: Merged) -> dict[str, Any]:
+    interpreters: dict[str, set[str]] = defaultdict(set)
+    packages: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    written = []
+    for record in merged.records.values():
+        prov = record.provenance
+        if not prov.get("python"):
+            continue
+        interpreters[record.cell.python].add(
+            f"{prov.get('implementation', '?')} {prov['python']} ({prov.get('executable', '?')})"
+        )
+        for name in ("openai-agents", "openai", "uvloop", "rloop", "pydantic", "pytest"):
+            if name in prov.get("packages", {}):
+                packages[record.cell.target][name].add(prov["packages"][name])
+        if prov.get("written_at"):
+            written.append(prov["written_at"])
+    sessions = [
+        {
+            "python": s["session"]["python"],
+            "targets": s["session"]["targets"],
+            "duration_s": s["session"]["duration_s"],
+            "exitstatus": s["session"]["exitstatus"],
+        }
+        for s in merged.sessions
+    ]
+    return {
+        "interpreters": {p: sorted(v) for p, v in sorted(interpreters.items(),
+                                                          key=lambda i: _version_key(i[0]))},
+        "packages": {t: {n: sorted(v) for n, v in sorted(names.items())}
+                     for t, names in sorted(packages.items())},
+        "first_written": min(written) if written else None,
+        "last_written": max(written) if written else None,
+        "sessions": sessions,
+        "sessions_total_s": round(sum(s["duration_s"] for s in sessions), 1),
+    }
+
+
+def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
+    verdict: Verdict = judge(merged, matrix.fixes)
+    by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
+    for record in merged.records.values():
+        cell = record.cell
+        by_column[(cell.fix, cell.python, cell.loop, cell.target)].append(record)
+    columns = _columns(matrix)
+    grid = []
+    for fix in matrix.fixes:
+        cells = []
+        for column in columns:
+            records = by_column[(fix, column["python"], column["loop"], column["target"])]
+            cells.append(_grid_cell(matrix, records, fix, column["target"]))
+        grid.append({"fix": fix, "cells": cells})
+
+    not_run: dict[str, int] = defaultdict(int)
+    for record in merged.records.values():
+        if record.outcome == "not run":
+            not_run[record.reason] += 1
+    counts: dict[str, int] = defaultdict(int)
+    for record in merged.records.values():
+        counts[record.outcome] += 1
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "matrix_hash": merged.matrix_hash,
+        "verdict": {
+            "statement": verdict.statement(),
+            "recommended": verdict.recommended,
+            "closest": verdict.closest.fix if verdict.closest else None,
+            "fixes": [
+                {
+                    "fix": v.fix,
+                    "outcome": v.outcome,
+                    "targets": list(v.targets),
+                    "cells_run": v.cells_run,
+                    "cells_failing": v.cells_failing,
+                    "summary": v.summary(),
+                }
+                for v in verdict.fixes
+            ],
+        },
+        "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
+        "columns": columns,
+        "grid": grid,
+        "failures": _failures(merged, matrix),
+        "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
+        "stale": merged.stale,
+        "unreadable": merged.unreadable,
+        "cells": [
+            {
+                "python": r.cell.python,
+                "target": r.cell.target,
+                "fix": r.cell.fix,
+                "scenario": r.cell.scenario,
+                "loop": r.cell.loop,
+                "outcome": r.outcome,
+                "failing": list(r.failing),
+                "reason": r.reason,
+            }
+            for r in sorted(merged.records.values(), key=lambda r: r.cell)
+        ],
+        "legend": SHORT,
+        "provenance": _provenance(merged),
+    }
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render(report: dict[str, Any], template: str) -> str:
+    env = _environment()
+    env.autoescape = template.endswith(".html.j2")
+    return env.get_template(template).render(report=report)
+
+
+def write_report(report: dict[str, Any], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (
+        ("report.json", json.dumps(report, indent=1, sort_keys=True) + "\n"),
+        ("report.md", render(report, "report.md.j2")),
+        ("report.html", render(report, "report.html.j2")),
+    ):
+        path = out / name
+        write_text_atomically(path, text)
+        written.append(path)
+    return written
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.report", description=__doc__.split(
+        "\n")[0])
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--diff", type=Path, metavar="OLD.json",
+                        help="an earlier report.json to compare with")
+    args = parser.parse_args(argv)
+    try:
+        matrix = load_matrix()
+    except MatrixError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    old = None
+    if args.diff is not None:
+        try:
+            old = json.loads(args.diff.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
+            return 2
+    report = build_report(merge(args.results, matrix, matrix_hash()), matrix)
+    for path in write_report(report, args.out):
+        print(f"wrote {path}")
+    print(report["verdict"]["statement"])
+    if report["stale"]:
+        print(f"{len(report['stale'])} stale results file(s) ignored (another matrix.yaml)")
+    if old is not None:
+        from harness.diff import diff_reports, render_diff
+
+        text = render_diff(diff_reports(old, report))
+        write_text_atomically(args.out / "diff.md", text)
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
