@@ -1,0 +1,184 @@
+"""The report merges results honestly: missing, stale and partial results never pass silently."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from harness.cell import CellResult, not_run
+from harness.diff import diff_reports, render_diff
+from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix
+from harness.merge import NO_RESULT, merge
+from harness.plan import CellId, planned_cells
+from harness.report import build_report, main, rerun_command, write_report
+from harness.results import write_cell
+
+HASH = "current-matrix"
+SCHEMA = json.loads((Path(__file__).parent.parent / "harness/report.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    return load_matrix(DEFAULT_MATRIX_PATH)
+
+
+def _write(root: Path, cell: CellId, failing: tuple[str, ...] = (), matrix_hash: str = HASH):
+    properties = {"no-error": {"status": "pass", "evidence": []}}
+    for prop in failing:
+        properties[prop] = {"status": "fail", "evidence": [f"{prop} evidence for {cell}"]}
+    result = CellResult(cell.python, cell.target, cell.fix, cell.scenario, cell.loop, "checked",
+                        properties=properties)
+    return write_cell(root, result, {"python": cell.python + ".0", "matrix_hash": matrix_hash})
+
+
+def _every_cell_of(root: Path, matrix, fix: str, failing_in: dict[str, tuple[str, ...]]):
+    """Results for every planned cell of ``fix`` on 3.11 (the others stay missing)."""
+    for cell in planned_cells(matrix, "3.11"):
+        if cell.fix == fix and not matrix.loop_not_run(cell.loop, "3.11"):
+            _write(root, cell, failing_in.get(cell.scenario, ()))
+
+
+def test_missing_results_are_not_run_never_pass(tmp_path, matrix):
+    cell = CellId("3.11", "minimal", "context_rerun", "other_task", "asyncio")
+    _write(tmp_path, cell)
+    merged = merge(tmp_path, matrix, HASH)
+    assert merged.records[cell].outcome == "pass"
+    other = CellId("3.11", "minimal", "context_rerun", "same_task", "asyncio")
+    assert merged.records[other].outcome == "not run"
+    assert merged.records[other].reason == NO_RESULT
+    eager = CellId("3.9", "minimal", "none", "same_task", "asyncio-eager")
+    assert "requires Python >=3.12" in merged.records[eager].reason
+
+
+def test_stale_results_are_flagged_and_not_counted(tmp_path, matrix):
+    cell = CellId("3.11", "minimal", "context_rerun", "other_task", "asyncio")
+    path = _write(tmp_path, cell, matrix_hash="an-older-matrix")
+    merged = merge(tmp_path, matrix, HASH)
+    assert merged.stale == [str(path)]
+    assert merged.records[cell].outcome == "not run"
+    report = build_report(merged, matrix)
+    assert report["stale"] == [str(path)]
+    assert all(v["outcome"] == "not run" for v in report["verdict"]["fixes"])
+
+
+def test_partial_and_temporary_files_are_not_results(tmp_path, matrix):
+    cell = CellId("3.11", "minimal", "none", "other_task", "asyncio")
+    path = _write(tmp_path, cell, ("no-error",))
+    truncated = path.with_name("same_task-asyncio.json")
+    truncated.write_text(path.read_text()[:40])  # a crash mid-write without the atomic rename
+    (path.parent / ".other_task-asyncio.json.tmp123").write_text("{")
+    merged = merge(tmp_path, matrix, HASH)
+    assert merged.unreadable == [str(truncated)]
+    assert merged.records[cell].outcome == "fail"
+    assert merged.records[CellId("3.11", "minimal", "none", "same_task", "asyncio")].outcome == (
+        "not run"
+    )
+
+
+def test_verdict_recommends_only_a_fix_that_passes_every_cell_run(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "context_rerun", {})
+    _every_cell_of(tmp_path, matrix, "safe_reset", {"early_break": ("no-leak",)})
+    report = build_report(merge(tmp_path, matrix, HASH), matrix)
+    verdict = report["verdict"]
+    assert verdict["recommended"] == "context_rerun"
+    outcomes = {v["fix"]: v["outcome"] for v in verdict["fixes"]}
+    assert outcomes["context_rerun"] == "passes"
+    assert outcomes["safe_reset"] == "fails"
+    assert outcomes["streaming_trace"] == "not run"  # no cell ran: no verdict, never a pass
+    assert verdict["statement"].startswith("Recommended: context_rerun")
+
+
+def test_when_nothing_passes_the_closest_is_named_with_what_it_breaks(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"early_break": ("trace-ended-once",),
+                                                      "other_task": ("no-leak",)})
+    _every_cell_of(tmp_path, matrix, "streaming_trace", {"early_break": ("no-error",)})
+    verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
+    assert verdict["recommended"] is None
+    assert verdict["closest"] == "streaming_trace"
+    assert verdict["statement"].startswith("No fix passes every property")
+    assert "early_break (no-error)" in verdict["statement"]
+
+
+def test_grid_failures_and_rerun_command(tmp_path, matrix):
+    cell = CellId("3.11", "agents-0.0.11", "none", "other_task", "uvloop")
+    _write(tmp_path, cell, ("no-error", "no-leak"))
+    report = build_report(merge(tmp_path, matrix, HASH), matrix)
+    column = report["columns"].index({"python": "3.11", "loop": "uvloop",
+                                      "target": "agents-0.0.11"})
+    row = next(r for r in report["grid"] if r["fix"] == "none")
+    assert row["cells"][column]["outcome"] == "fail"
+    assert row["cells"][column]["text"] == "error leak"
+    upstream = next(r for r in report["grid"] if r["fix"] == "upstream")
+    assert upstream["cells"][column]["outcome"] == "n/a"
+    (failure,) = report["failures"]
+    assert failure["evidence"]["no-leak"] == [f"no-leak evidence for {cell}"]
+    assert failure["rerun"] == rerun_command(cell)
+    assert "tests-3.11(target='agents-0.0.11')" in failure["rerun"]
+    assert "[agents-0.0.11-none-other_task[uvloop]]" in failure["rerun"]
+
+
+def test_report_json_follows_its_schema_and_is_deterministic(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error",)})
+    write_cell(tmp_path, not_run(CellId("3.14", "minimal", "none", "same_task", "asyncio"),
+                                 "interpreter missing"), {"python": None, "matrix_hash": HASH})
+    first = build_report(merge(tmp_path, matrix, HASH), matrix)
+    Draft202012Validator(SCHEMA).validate(first)
+    second = build_report(merge(tmp_path, matrix, HASH), matrix)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert {"reason": "interpreter missing", "cells": 1} in first["not_run"]
+
+
+def test_command_writes_three_files(tmp_path, matrix, monkeypatch):
+    results, out = tmp_path / "results", tmp_path / "reports"
+    results.mkdir()
+    assert main(["--results", str(results), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+    assert "No fix was run" in (out / "report.md").read_text()
+
+
+def test_diff_lists_new_failures_first(tmp_path, matrix):
+    a = CellId("3.11", "minimal", "context_rerun", "other_task", "asyncio")
+    b = CellId("3.11", "minimal", "context_rerun", "same_task", "asyncio")
+    old_root, new_root = tmp_path / "old", tmp_path / "new"
+    _write(old_root, a, ("no-leak",))
+    _write(old_root, b)
+    _write(new_root, a)
+    _write(new_root, b, ("no-error",))
+    old = build_report(merge(old_root, matrix, HASH), matrix)
+    new = build_report(merge(new_root, matrix, HASH), matrix)
+    changes = diff_reports(old, new)
+    assert [(c.section, c.cell) for c in changes] == [("new failures", str(b)), ("fixed", str(a))]
+    text = render_diff(changes)
+    assert text.index("New failures") < text.index("Fixed")
+    assert diff_reports(new, new) == []
+
+
+def test_diff_refuses_what_is_not_a_report():
+    with pytest.raises(ValueError, match="not a report.json"):
+        diff_reports({"cells": []}, {"schema_version": 1, "cells": []})
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: chromium)")
+def test_html_renders_in_headless_chromium_with_the_verdict(tmp_path, matrix):
+    _every_cell_of(tmp_path / "results", matrix, "context_rerun", {"early_break": ("no-leak",)})
+    report = build_report(merge(tmp_path / "results", matrix, HASH), matrix)
+    html = next(p for p in write_report(report, tmp_path / "out") if p.suffix == ".html")
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert report["verdict"]["statement"] in done.stdout.replace("&amp;", "&")
+    assert 'id="grid"' in done.stdout
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html.read_text())  # self-contained
