@@ -160,7 +160,7 @@ def test_diff_lists_new_failures_first(tmp_path, matrix):
 
 
 def test_diff_refuses_what_is_not_a_report():
-    with pytest.raises(ValueError, match="not a report.json"):
+    with pytest.raises(ValueError, match=r"not a report\.json"):
         diff_reports({"cells": []}, {"schema_version": 1, "cells": []})
 
 
