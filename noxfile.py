@@ -120,16 +120,11 @@ def test_session_names() -> list[str]:
 @nox.parametrize("target", list(MATRIX.targets))
 def tests(session: nox.Session, target: str) -> None:
     """Every fix x scenario x loop of one target on one interpreter; writes results/."""
-    from harness.cell import not_run
-    from harness.plan import planned_cells
-    from harness.results import write_cell
 
     python = str(session.python)
     reason = MATRIX.target_not_run(target, python)
     if reason:
-        provenance = {"python": None, "matrix_hash": _matrix_hash()}
-        for cell in planned_cells(MATRIX, python, [target]):
-            write_cell(RESULTS, not_run(cell, reason), provenance)
+        _record_not_run(python, [target], reason)
         session.skip(reason)
     _install(session, target)
     session.run("python", "-m", "pytest", "-n", "auto", *session.posargs,
@@ -171,17 +166,12 @@ def report(session: nox.Session) -> None:
 
     nox -s report -- --diff OLD.json      # also: what changed since an earlier report.json
     """
-    from harness.cell import not_run
-    from harness.plan import planned_cells
     from harness.report import main as write_report
-    from harness.results import write_cell
 
     for python in PYTHONS:
         if find_interpreter(python) is None:
             reason = f"interpreter missing: no python{python} on PATH, in pyenv or uv"
-            provenance = {"python": None, "matrix_hash": _matrix_hash()}
-            for cell in planned_cells(MATRIX, python):
-                write_cell(RESULTS, not_run(cell, reason), provenance)
+            _record_not_run(python, list(MATRIX.targets), reason)
             session.log(f"python {python}: {reason}")
     arguments = ["--results", str(RESULTS), "--out", str(ROOT / "reports")]
     if "--diff" in session.posargs:  # a plain `nox -- <pytest args>` reaches here too
@@ -195,10 +185,15 @@ def report(session: nox.Session) -> None:
             stream.write((ROOT / "reports" / "report.md").read_text())
 
 
-def _matrix_hash() -> str:
-    from harness.results import matrix_hash
+def _record_not_run(python: str, targets: list[str], reason: str) -> None:
+    """A "not run" results file, with its reason, for every planned cell of these targets."""
+    from harness.cell import not_run
+    from harness.plan import planned_cells
+    from harness.results import matrix_hash, write_cell
 
-    return matrix_hash()
+    provenance = {"python": None, "matrix_hash": matrix_hash()}
+    for cell in planned_cells(MATRIX, python, targets):
+        write_cell(RESULTS, not_run(cell, reason), provenance)
 
 
 @nox.session(python=False)

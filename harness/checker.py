@@ -36,6 +36,17 @@ PROPERTIES = (
     "output-intact",
 )
 
+# How tables and reports name a failing property in a narrow cell.
+SHORT_NAMES = {
+    "no-error": "error",
+    "trace-ended-once": "trace-end",
+    "spans-closed": "spans",
+    "no-leak": "leak",
+    "isolated": "isolation",
+    "consumer-spans-attached": "consumer-spans",
+    "output-intact": "output",
+}
+
 
 @dataclass(frozen=True)
 class PropertyResult:

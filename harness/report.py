@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness.checker import SHORT_NAMES
 from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
@@ -28,15 +29,6 @@ from harness.verdict import Verdict, judge
 
 SCHEMA_VERSION = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SHORT = {
-    "no-error": "error",
-    "trace-ended-once": "trace-end",
-    "spans-closed": "spans",
-    "no-leak": "leak",
-    "isolated": "isolation",
-    "consumer-spans-attached": "consumer-spans",
-    "output-intact": "output",
-}
 EVIDENCE_LINES = 4
 EVIDENCE_CHARS = 400
 
@@ -87,7 +79,7 @@ def _grid_cell(matrix: Matrix, records: list[CellRecord], fix: str, target: str)
             return {"outcome": outcome, "text": outcome, "detail": "; ".join(details)}
     if "fail" in outcomes:
         failing = {p for r in ran for p in r.failing}
-        text = " ".join(SHORT[p] for p in SHORT if p in failing)
+        text = " ".join(SHORT_NAMES[p] for p in SHORT_NAMES if p in failing)
         return {"outcome": "fail", "text": text, "detail": "; ".join(details)}
     return {"outcome": "pass", "text": "pass", "detail": "; ".join(details)}
 
@@ -242,7 +234,7 @@ def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
             }
             for r in sorted(merged.records.values(), key=lambda r: r.cell)
         ],
-        "legend": SHORT,
+        "legend": SHORT_NAMES,
         "provenance": _provenance(merged),
     }
 

@@ -16,18 +16,11 @@ import sys
 from typing import Optional
 
 from harness.cell import CellResult, run_cell
+from harness.checker import SHORT_NAMES
 from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.targets import Library, installed_agents_version, load_library
 
-ABBREVIATIONS = {
-    "no-error": "error",
-    "trace-ended-once": "trace-end",
-    "spans-closed": "spans",
-    "no-leak": "leak",
-    "isolated": "isolation",
-    "consumer-spans-attached": "consumer-spans",
-    "output-intact": "output",
-}
+ABBREVIATIONS = SHORT_NAMES
 
 
 def cell_text(result: CellResult) -> str:
