@@ -120,7 +120,6 @@ def test_session_names() -> list[str]:
 @nox.parametrize("target", list(MATRIX.targets))
 def tests(session: nox.Session, target: str) -> None:
     """Every fix x scenario x loop of one target on one interpreter; writes results/."""
-
     python = str(session.python)
     reason = MATRIX.target_not_run(target, python)
     if reason:
