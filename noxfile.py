@@ -92,7 +92,7 @@ def _install(session: nox.Session, target: str) -> None:
     """
     constraints = ("-c", f"constraints/{target}.txt")
     requirement = MATRIX.targets[target].requirement
-    required = ["-e", ".[test]", *constraints, *([requirement] if requirement else []),
+    required = ["-e", ".[test,server]", *constraints, *([requirement] if requirement else []),
                 *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
@@ -207,7 +207,7 @@ def lock(session: nox.Session) -> None:
         try:
             session.run(
                 "uv", "pip", "compile", "--quiet", "--universal", "--python-version", oldest,
-                "--extra", "test", "--no-header", "--annotation-style", "line",
+                "--extra", "test", "--extra", "server", "--no-header", "--annotation-style", "line",
                 "-o", f"constraints/{target}.txt", "pyproject.toml", str(source),
                 external=True,
             )

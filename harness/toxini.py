@@ -42,7 +42,7 @@ def render_tox_ini(matrix: Matrix) -> str:
         "description = every fix x scenario x loop of one target; writes results/",
         "skip_install = true",
         "deps =",
-        "    -e .[test]",
+        "    -e .[test,server]",
         *(f"    {requirement}" for requirement in loops),
     ]
     for target, spec in matrix.targets.items():
