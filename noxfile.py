@@ -132,31 +132,68 @@ def tests(session: nox.Session, target: str) -> None:
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """Every test session, in one nox process per core (logs in .nox/logs/), then the report."""
+    """Every test session, in one nox process per core (logs in .nox/logs/), then the report.
+
+    results/ starts empty (the previous run's files move to .nox/previous-results/), so the
+    report shows this run only. Each session runs its cells in one pytest-xdist worker: a cell
+    that kills its interpreter costs that cell, not the rest. Ctrl-C stops the sessions, keeps
+    every finished cell, marks the rest "not run (interrupted)" and still writes the report.
+    """
     names = test_session_names()
     workers = max(1, min(os.cpu_count() or 1, len(names)))
+    if RESULTS.exists():
+        previous = ROOT / ".nox" / "previous-results"
+        shutil.rmtree(previous, ignore_errors=True)
+        previous.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.rename(previous)
+        session.log(f"moved the previous results to {previous}")
     LOGS.mkdir(parents=True, exist_ok=True)
     running = []
     for index in range(workers):
         group = names[index::workers]
         log_path = LOGS / f"matrix-{index + 1}.log"
         command = [sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                   "-s", *group, "--", "-n", "0", *session.posargs]
+                   "-s", *group, "--", "-n", "1", *session.posargs]
         session.log(f"nox process {index + 1}: {len(group)} sessions, log {log_path}")
         with open(log_path, "w") as log:
             running.append((subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT),
                             log_path))
+    interrupted = False
+    try:
+        for process, _log_path in running:
+            process.wait()
+    except KeyboardInterrupt:  # the children got the same SIGINT; let them finish writing
+        interrupted = True
+        for process, _log_path in running:
+            process.wait()
     failed = []
     for process, log_path in running:
-        process.wait()
         summary = [line for line in log_path.read_text().splitlines() if line.startswith("nox > *")]
         for line in summary:
             session.log(line.removeprefix("nox > "))
         if process.returncode != 0:
             failed.append(str(log_path))
+    if interrupted:
+        _record_interrupted()
     report(session)
+    if interrupted:
+        session.error("interrupted: finished cells are kept; the rest are 'not run (interrupted)'")
     if failed:
         session.error(f"test sessions failed; see {', '.join(failed)}")
+
+
+def _record_interrupted() -> None:
+    """After Ctrl-C: a "not run (interrupted)" file for every planned cell that has none."""
+    from harness.cell import INTERRUPTED, not_run
+    from harness.plan import planned_cells, ruled_out
+    from harness.results import cell_path, matrix_hash, write_cell
+
+    provenance = {"python": None, "matrix_hash": matrix_hash()}
+    for python in PYTHONS:
+        for cell in planned_cells(MATRIX, python):
+            record = not_run(cell, ruled_out(MATRIX, cell) or INTERRUPTED)
+            if not cell_path(RESULTS, record).exists():
+                write_cell(RESULTS, record, provenance)
 
 
 @nox.session(python=False)

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
+from typing import Any
 
-from fixes import context_rerun, none, safe_reset, safe_reset_swallow, streaming_trace, upstream
+from fixes import (
+    context_rerun,
+    faults,
+    none,
+    safe_reset,
+    safe_reset_swallow,
+    streaming_trace,
+    upstream,
+)
 from harness.targets import Library
 
-FIXES: dict[str, ModuleType] = {
+FIXES: dict[str, Any] = {
     "none": none,
     "context_rerun": context_rerun,
     "safe_reset": safe_reset,
@@ -21,9 +29,11 @@ FIXES: dict[str, ModuleType] = {
     "streaming_trace": streaming_trace,
     "upstream": upstream,
 }
+if faults.enabled():  # the harness's own fault-handling tests only
+    FIXES.update(faults.FAULTS)
 
 
-def get_fix(name: str) -> ModuleType:
+def get_fix(name: str) -> Any:
     try:
         return FIXES[name]
     except KeyError:

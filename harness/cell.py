@@ -24,10 +24,22 @@ from harness.plan import CellId
 from harness.probe import Probe
 from harness.recorder import RecordingProcessor
 from harness.targets import Library
+from harness.watchdog import CellTimeout, deadline
 from repro.consumer import snapshot
 from repro.scenarios import get_scenario
 
 DEFAULT_TIMEOUT = 10.0
+"""Seconds a scenario may run before it is cancelled and its cell recorded "timeout"."""
+HARD_DEADLINE_FACTOR = 2.0
+"""At this multiple of the timeout, a loop blocked in synchronous code is interrupted."""
+CANCEL_GRACE = 1.0
+"""Seconds a timed-out scenario gets to finish after it is cancelled."""
+
+DIED = (
+    "the process running this cell died before the cell finished (a crash, or a hard kill "
+    "by pytest-timeout); this record was written when the cell started"
+)
+INTERRUPTED = "not run (interrupted)"
 
 
 @dataclass
@@ -60,6 +72,13 @@ def not_run(cell: CellId, reason: str) -> CellResult:
     """The record of a cell that was not run, and why."""
     return CellResult(
         cell.python, cell.target, cell.fix, cell.scenario, cell.loop, "not run", reason=reason
+    )
+
+
+def started(cell: CellId) -> CellResult:
+    """The record written before a cell runs: what stays if its process dies mid-cell."""
+    return CellResult(
+        cell.python, cell.target, cell.fix, cell.scenario, cell.loop, "error", reason=DIED
     )
 
 
@@ -112,17 +131,31 @@ def run_cell(
         await _settle()
         snapshot(library, probe, "caller after")
 
+    def timed_out(why: str) -> None:
+        result.status = "timeout"
+        result.reason = result.reason or why
+
     async def main() -> None:
-        try:
-            await asyncio.wait_for(body(), timeout)
-        except asyncio.TimeoutError:
-            result.status = "timeout"
-            result.reason = f"scenario did not finish within {timeout:g} s"
-        except Exception as exc:
-            sink.add_exception("raised", exc)
+        task = asyncio.ensure_future(body())
+        await asyncio.wait({task}, timeout=timeout)
+        if not task.done():
+            timed_out(f"scenario did not finish within {timeout:g} s")
+            task.cancel()  # and do not wait for ever: it may ignore cancellation
+            await asyncio.wait({task}, timeout=CANCEL_GRACE)
+        elif task.cancelled():
+            sink.add("raised", "CancelledError: the scenario was cancelled")
+        elif task.exception() is not None:
+            sink.add_exception("raised", task.exception())  # type: ignore[arg-type]
 
     with sink.capturing(), fixes.applied(fix, library):
-        contextvars.Context().run(run_on_loop, event_loop, main)
+        hard_deadline = timeout * HARD_DEADLINE_FACTOR
+        try:
+            with deadline(hard_deadline) as hard:
+                contextvars.Context().run(run_on_loop, event_loop, main)
+        except CellTimeout:
+            pass  # raised into the loop itself rather than into one of its tasks
+        if hard.fired:
+            timed_out(f"the event loop was blocked past the hard deadline of {hard_deadline:g} s")
         sink.collect_unretrieved()
         gc.collect()
 

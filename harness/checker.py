@@ -12,7 +12,7 @@ A fix passes a cell only on these properties, never on "no exception":
 - isolated: runs have distinct traces, and every span carries its own run's trace id.
 - consumer-spans-attached: spans the consumer opens are real spans in the run's trace.
 - output-intact: each consumer got exactly the expected deltas, the final output, and only
-  the error it was meant to see.
+  the error it was meant to see; over HTTP, the client read exactly those deltas, cleanly.
 """
 
 from __future__ import annotations
@@ -214,6 +214,13 @@ def check_output_intact(probe: Probe) -> PropertyResult:
                 f"run {run.index}: final output {run.final_output!r},"
                 f" expected {run.expect_final_output!r}"
             )
+        if run.client_texts is not None and tuple(run.client_texts) != run.expect_texts:
+            evidence.append(
+                f"run {run.index}: the HTTP client read {run.client_texts!r},"
+                f" expected {run.expect_texts!r}"
+            )
+        if run.client_error is not None:
+            evidence.append(f"run {run.index}: the HTTP client got {run.client_error}")
         if run.expect_error is not None and not isinstance(run.consumer_error, run.expect_error):
             got = describe(run.consumer_error) if run.consumer_error else "nothing"
             evidence.append(

@@ -1,7 +1,8 @@
 """The event loops a cell can run on, as a small table of named factories.
 
 ``run_on_loop`` drives a coroutine the way ``asyncio.run`` does (cancel what is left, finalize
-async generators, close) on every supported Python, on a loop built by one of these factories,
+async generators, close; each step bounded, so a task that ignores cancellation cannot hang
+the harness) on every supported Python, on a loop built by one of these factories,
 so the harness, not a test runner, decides which Context and which loop a scenario gets.
 """
 
@@ -79,14 +80,22 @@ def new_loop(name: str) -> asyncio.AbstractEventLoop:
     return factory()
 
 
+CLEANUP_GRACE = 1.0
+"""Seconds the loop's shutdown waits for cancelled tasks and async generators to finish."""
+
+
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if pending:  # bounded: a task that ignores cancellation must not hang the harness
+        loop.run_until_complete(asyncio.wait(pending, timeout=CLEANUP_GRACE))
     for task in pending:
-        if not task.cancelled() and task.exception() is not None:
+        if not task.done():
+            loop.call_exception_handler(
+                {"message": f"task ignored cancellation at loop shutdown: {task!r}", "task": task}
+            )
+        elif not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler(
                 {
                     "message": "unhandled exception during loop shutdown",
@@ -110,7 +119,8 @@ def run_on_loop(
     finally:
         try:
             _cancel_remaining(loop)
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            shutdown = loop.create_task(loop.shutdown_asyncgens())
+            loop.run_until_complete(asyncio.wait({shutdown}, timeout=CLEANUP_GRACE))
         finally:
             asyncio.set_event_loop(None)
             loop.close()

@@ -71,6 +71,7 @@ class Matrix:
     scenarios: tuple[str, ...]
     fixes: dict[str, tuple[str, ...]]  # fix -> target ids it applies to
     rules: tuple[dict[str, Any], ...]
+    exclusions: tuple[dict[str, Any], ...] = ()
 
     def target_id(self, label: str) -> str:
         """``minimal`` or ``openai-agents==X`` -> the matrix's target id."""
@@ -97,6 +98,19 @@ class Matrix:
         if _allows(spec, python):
             return None
         return f"loop {loop} requires Python {spec} (matrix.yaml)"
+
+    def excluded(self, target: str, scenario: str, loop: str, python: str) -> Optional[str]:
+        """Why an ``exclusions`` rule keeps this cell from running, or None."""
+        python = short_python(python)
+        for rule in self.exclusions:
+            if (
+                scenario in rule.get("scenarios", [scenario])
+                and loop in rule.get("loops", [loop])
+                and target in rule.get("targets", [target])
+                and python in rule.get("pythons", [python])
+            ):
+                return f"{rule['reason']} (matrix.yaml exclusions)"
+        return None
 
     def loop_requirements(self) -> list[str]:
         """What every test environment installs for the loops (markers keep it per-Python)."""
@@ -182,6 +196,7 @@ def parse_matrix(data: Any) -> Matrix:
         scenarios=tuple(data["scenarios"]),
         fixes={fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()},
         rules=tuple(data["expectations"]),
+        exclusions=tuple(data.get("exclusions", ())),
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any, Optional
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-TOP_LEVEL_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
+REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
+TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions")  # in file order
 
 _ONE_SPECIFIER = r"(==|!=|<=|>=|<|>|~=)\s*3(\.\d+)*"
 _REQUIRES_PYTHON = {
@@ -36,6 +37,11 @@ _REQUIREMENT = {
 
 def _enum(names: Iterable[str]) -> dict[str, Any]:
     return {"enum": list(names)}
+
+
+def _some(item: dict[str, Any]) -> dict[str, Any]:
+    """A non-empty list of ``item``."""
+    return {"type": "array", "minItems": 1, "items": item}
 
 
 def _closed(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -129,8 +135,21 @@ def matrix_schema(
                         required=("targets", "fix", "scenario", "fails"),
                     ),
                 },
+                "exclusions": {
+                    "type": "array",
+                    "items": _closed(
+                        {
+                            "scenarios": _some(_enum(scenarios)),
+                            "loops": _some(_enum(loops)),
+                            "targets": _some(_enum(targets)),
+                            "pythons": _some(_PYTHON),
+                            "reason": {"type": "string", "minLength": 1},
+                        },
+                        required=("reason",),
+                    ),
+                },
             },
-            required=TOP_LEVEL_KEYS,
+            required=REQUIRED_KEYS,
         ),
     }
 

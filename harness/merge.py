@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from harness.cell import INTERRUPTED
 from harness.matrix import Matrix
 from harness.plan import CellId, planned_cells, ruled_out
 
 NO_RESULT = "no result: its session did not run (filtered out, interrupted or crashed)"
+PYTEST_INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED
 
 
 @dataclass
@@ -87,18 +89,26 @@ def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
         record = _record(data)
         found[record.cell] = record
 
-    records: dict[CellId, CellRecord] = {}
-    for python in matrix.pythons:
-        for cell in planned_cells(matrix, python):
-            reason = ruled_out(matrix, cell)
-            if cell in found:
-                records[cell] = found[cell]
-            else:
-                records[cell] = CellRecord(cell, "not run", reason=reason or NO_RESULT)
-
     sessions = []
     for path in sorted((root / "sessions").glob("*.json")):
         data = json.loads(path.read_text())
         if data.get("matrix_hash") == matrix_hash:
             sessions.append(data)
+    interrupted = {
+        (session["session"]["python"], target)
+        for session in sessions
+        if session["session"].get("exitstatus") == PYTEST_INTERRUPTED
+        for target in session["session"]["targets"]
+    }
+
+    records: dict[CellId, CellRecord] = {}
+    for python in matrix.pythons:
+        for cell in planned_cells(matrix, python):
+            if cell in found:
+                records[cell] = found[cell]
+                continue
+            reason = ruled_out(matrix, cell)
+            if not reason:
+                reason = INTERRUPTED if (python, cell.target) in interrupted else NO_RESULT
+            records[cell] = CellRecord(cell, "not run", reason=reason)
     return Merged(matrix_hash, records, stale, unreadable, sessions)

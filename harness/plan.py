@@ -41,6 +41,8 @@ def planned_cells(
 
 def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
     """Why the matrix's own constraints say ``cell`` cannot run, or None."""
-    return matrix.target_not_run(cell.target, cell.python) or matrix.loop_not_run(
-        cell.loop, cell.python
+    return (
+        matrix.target_not_run(cell.target, cell.python)
+        or matrix.loop_not_run(cell.loop, cell.python)
+        or matrix.excluded(cell.target, cell.scenario, cell.loop, cell.python)
     )

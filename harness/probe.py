@@ -41,6 +41,10 @@ class RunRecord:
     final_output: Any = None
     consumer_error: Optional[BaseException] = None
     consumer_spans: list[ConsumerSpan] = field(default_factory=list)
+    client_texts: Optional[list[str]] = None
+    """What an HTTP client read of this run's stream (server scenarios only)."""
+    client_error: Optional[str] = None
+    """The error the HTTP client got while reading, if any."""
 
     @property
     def agent_name(self) -> str:

@@ -1,11 +1,11 @@
-"""Shared fixtures, and a guard that fails any test that opens a non-loopback connection."""
+"""Shared fixtures, and a guard that fails any test that reaches beyond loopback."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import platform
-import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.cell import CellResult
+from harness.cell import DEFAULT_TIMEOUT, CellResult
 from harness.matrix import Matrix, MatrixError, load_matrix, short_python
 from harness.results import provenance, write_cell, write_session
 from harness.targets import Library, installed_agents_version, load_library
@@ -23,35 +23,55 @@ class NetworkBlocked(RuntimeError):
     """A test tried to reach beyond loopback."""
 
 
-def _is_loopback(address: Any) -> bool:
-    if not isinstance(address, tuple):  # AF_UNIX paths and the like stay on this machine
-        return True
-    host = address[0]
-    if host in ("localhost", ""):
+LOOPBACK_NAMES = ("localhost", "", None)
+BLOCKED_ATTEMPTS: list[str] = []
+"""Every non-loopback attempt this process made; a test that made one fails at teardown."""
+
+
+def _is_loopback(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
     except ValueError:
-        return False  # a host name: would need DNS, which is traffic too
+        return False  # a host name: resolving it would be traffic already
+
+
+def _network_guard(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook: every socket connect, send-to and name lookup in this process, in any
+    thread (the trace exporter's included), must stay on loopback."""
+    if not event.startswith("socket."):
+        return
+    if event in ("socket.connect", "socket.sendto"):
+        address = args[1]
+        if not isinstance(address, tuple) or _is_loopback(address[0]):
+            return  # AF_UNIX paths and the like stay on this machine
+        target = f"{address!r}"
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname"):
+        if _is_loopback(args[0]):
+            return
+        target = f"name lookup of {args[0]!r}"
+    else:
+        return
+    BLOCKED_ATTEMPTS.append(f"{event}: {target}")
+    raise NetworkBlocked(f"test tried to reach {target}: only loopback allowed")
+
+
+sys.addaudithook(_network_guard)  # hooks cannot be removed: the guard lasts the whole process
 
 
 @pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def connect(sock: socket.socket, address: Any) -> Any:
-        if not _is_loopback(address):
-            raise NetworkBlocked(f"test tried to connect to {address!r}: only loopback allowed")
-        return real_connect(sock, address)
-
-    def connect_ex(sock: socket.socket, address: Any) -> Any:
-        if not _is_loopback(address):
-            raise NetworkBlocked(f"test tried to connect to {address!r}: only loopback allowed")
-        return real_connect_ex(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+def loopback_only() -> Iterator[None]:
+    """Fail the test loudly if it tried to leave loopback, even if the attempt was swallowed
+    (an exporter thread logging the error, a retry loop, a bare except)."""
+    BLOCKED_ATTEMPTS.clear()
     yield
+    if BLOCKED_ATTEMPTS:
+        attempts = "; ".join(BLOCKED_ATTEMPTS)
+        BLOCKED_ATTEMPTS.clear()
+        pytest.fail(f"network traffic beyond loopback was attempted: {attempts}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +79,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--results-dir",
         default=os.environ.get("CTXRESET_RESULTS_DIR", "results"),
         help="where each cell's results file is written (default: results/; '' to skip)",
+    )
+    parser.addoption(
+        "--cell-timeout",
+        type=float,
+        default=float(os.environ.get("CTXRESET_CELL_TIMEOUT") or DEFAULT_TIMEOUT),
+        help=f"seconds a cell's scenario may run before it is recorded 'timeout' (default "
+        f"{DEFAULT_TIMEOUT:g}; env CTXRESET_CELL_TIMEOUT)",
     )
     parser.addoption(
         "--target",
@@ -83,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except MatrixError as exc:
         pytest.exit(str(exc), returncode=2)
     config.stash[STARTED_KEY] = time.time()
+    config.stash[CELL_TIMEOUT_KEY] = config.getoption("--cell-timeout")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -107,6 +135,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 TARGETS_KEY = pytest.StashKey[list]()
 STARTED_KEY = pytest.StashKey[float]()
+CELL_TIMEOUT_KEY = pytest.StashKey[float]()
 
 
 def selected_targets(matrix: Matrix, chosen: list[str]) -> list[str]:

@@ -4,6 +4,9 @@ The failing properties must equal the expected ones exactly: a repro that stops 
 that starts failing, or a fix that silently gets better all fail here until matrix.yaml says so.
 A cell matrix.yaml rules out on this Python (or an optional loop that is not installed) is
 recorded as "not run" with its reason and skipped.
+
+Each cell's file is written before it runs (status "error": the process died mid-cell) and
+replaced by its result; Ctrl-C during a cell records it "not run (interrupted)".
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import re
 
 import pytest
 
-from harness.cell import not_run, run_cell
+from harness.cell import INTERRUPTED, not_run, run_cell, started
 from harness.matrix import load_matrix
 from harness.plan import CellId, planned_cells, ruled_out
-from tests.conftest import TARGETS_KEY, library_for
+from tests.conftest import CELL_TIMEOUT_KEY, TARGETS_KEY, library_for
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -27,13 +30,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("cell", cells, ids=ids)
 
 
-def test_cell_matches_expectation(cell: CellId, matrix, results_sink):
+def test_cell_matches_expectation(cell: CellId, matrix, results_sink, request):
     reason = ruled_out(matrix, cell)
     if reason:
         results_sink(not_run(cell, reason))
         pytest.skip(reason)
     library = library_for(matrix, cell.target)
-    result = run_cell(library, cell.scenario, cell.fix, cell.loop, target=cell.target)
+    results_sink(started(cell))
+    try:
+        result = run_cell(
+            library, cell.scenario, cell.fix, cell.loop, target=cell.target,
+            timeout=request.config.stash[CELL_TIMEOUT_KEY],
+        )
+    except KeyboardInterrupt:
+        results_sink(not_run(cell, INTERRUPTED))
+        raise
     results_sink(result)
     if result.status == "not run" and matrix.loops[cell.loop].optional:
         pytest.skip(f"optional loop {cell.loop}: {result.reason}")

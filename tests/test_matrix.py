@@ -61,7 +61,8 @@ def test_unknown_loop(data):
 
 def test_unknown_scenario(data):
     data["scenarios"].append("teleport")
-    assert "scenarios[10]: bad value 'teleport'; allowed: same_task," in _error(data)
+    at = len(data["scenarios"]) - 1
+    assert f"scenarios[{at}]: bad value 'teleport'; allowed: same_task," in _error(data)
 
 
 def test_unknown_target_in_a_fix(data):
@@ -127,3 +128,25 @@ def test_unreadable_yaml_is_one_line(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "cannot read" in done.stderr
+
+
+def test_unknown_loop_in_an_exclusion(data):
+    data["exclusions"][0]["loops"] = ["tokio"]
+    message = _error(data)
+    assert "exclusions[0].loops[0]: bad value 'tokio'; allowed: asyncio, asyncio-eager," in message
+
+
+def test_exclusion_without_reason(data):
+    del data["exclusions"][0]["reason"]
+    assert "exclusions[0].reason: missing; required: reason" in _error(data)
+
+
+def test_an_exclusion_rules_cells_out_with_its_reason(data):
+    from harness.plan import CellId, ruled_out
+
+    matrix = parse_matrix(data)
+    eager = CellId("3.12", "agents-0.0.11", "none", "server_stream", "asyncio-eager")
+    plain = CellId("3.12", "agents-0.0.11", "none", "server_stream", "asyncio")
+    assert "eager tasks" in ruled_out(matrix, eager)
+    assert ruled_out(matrix, eager).endswith("(matrix.yaml exclusions)")
+    assert ruled_out(matrix, plain) is None

@@ -21,6 +21,9 @@ from repro.scenarios import (
     other_thread,
     same_task,
     sequential_runs,
+    server_concurrent,
+    server_disconnect,
+    server_stream,
     streaming_response,
 )
 
@@ -37,6 +40,9 @@ SCENARIOS: dict[str, ModuleType] = {
     "concurrent_runs": concurrent_runs,
     "consumer_spans": consumer_spans,
     "other_thread": other_thread,
+    "server_stream": server_stream,
+    "server_disconnect": server_disconnect,
+    "server_concurrent": server_concurrent,
 }
 
 
