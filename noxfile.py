@@ -10,6 +10,7 @@
     nox -s "tests-3.11(target='minimal')" -- -k other_task   # pytest arguments pass through
     nox -s lock                                   # regenerate constraints/ from matrix.yaml
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
+    nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
 
 Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
 Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
@@ -24,6 +25,7 @@ report.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness.matrix import MatrixError, load_matrix  # noqa: E402
+from harness.plan import session_name  # noqa: E402
 
 try:
     MATRIX = load_matrix()
@@ -113,7 +116,7 @@ def _install(session: nox.Session, target: str) -> None:
 
 def test_session_names() -> list[str]:
     """Target-major, so dealing them out round-robin gives each process a mix of targets."""
-    return [f"tests-{python}(target='{target}')" for target in MATRIX.targets for python in PYTHONS]
+    return [session_name(python, target) for target in MATRIX.targets for python in PYTHONS]
 
 
 @nox.session(python=PYTHONS)
@@ -193,6 +196,14 @@ def _record_not_run(python: str, targets: list[str], reason: str) -> None:
     provenance = {"python": None, "matrix_hash": matrix_hash()}
     for cell in planned_cells(MATRIX, python, targets):
         write_cell(RESULTS, not_run(cell, reason), provenance)
+
+
+@nox.session(name="ci-matrix", python=False)
+def ci_matrix(session: nox.Session) -> None:
+    """The GitHub Actions job matrix as one line of JSON on stdout (.github/workflows/)."""
+    from harness.ci_matrix import ci_matrix as job_matrix
+
+    print(json.dumps(job_matrix(MATRIX)))
 
 
 @nox.session(python=False)

@@ -44,3 +44,8 @@ def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
     return matrix.target_not_run(cell.target, cell.python) or matrix.loop_not_run(
         cell.loop, cell.python
     )
+
+
+def session_name(python: str, target: str) -> str:
+    """nox's name for the test session that runs the cells of one Python and target."""
+    return f"tests-{python}(target='{target}')"
