@@ -167,14 +167,20 @@ def report(session: nox.Session) -> None:
     """Record missing interpreters as "not run", then write reports/report.{md,html,json}.
 
     nox -s report -- --diff OLD.json      # also: what changed since an earlier report.json
+
+    A target that already has results for a missing Python (CI's report job collects them
+    from the test jobs' runners) keeps them: only the targets without any are recorded.
     """
     from harness.report import main as write_report
+    from harness.results import matrix_hash, targets_without_results
 
     for python in PYTHONS:
         if find_interpreter(python) is None:
             reason = f"interpreter missing: no python{python} on PATH, in pyenv or uv"
-            _record_not_run(python, list(MATRIX.targets), reason)
-            session.log(f"python {python}: {reason}")
+            targets = targets_without_results(RESULTS, MATRIX, python, matrix_hash())
+            _record_not_run(python, targets, reason)
+            if targets:
+                session.log(f"python {python}: {reason} ({', '.join(targets)})")
     arguments = ["--results", str(RESULTS), "--out", str(ROOT / "reports")]
     if "--diff" in session.posargs:  # a plain `nox -- <pytest args>` reaches here too
         at = session.posargs.index("--diff")
