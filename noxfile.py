@@ -10,6 +10,7 @@
     nox -s "tests-3.11(target='minimal')" -- -k other_task   # pytest arguments pass through
     nox -s lock                                   # regenerate constraints/ from matrix.yaml
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
+    nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
 
 Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
 Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
@@ -24,6 +25,7 @@ report.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness.matrix import MatrixError, load_matrix  # noqa: E402
+from harness.plan import session_name  # noqa: E402
 
 try:
     MATRIX = load_matrix()
@@ -113,7 +116,7 @@ def _install(session: nox.Session, target: str) -> None:
 
 def test_session_names() -> list[str]:
     """Target-major, so dealing them out round-robin gives each process a mix of targets."""
-    return [f"tests-{python}(target='{target}')" for target in MATRIX.targets for python in PYTHONS]
+    return [session_name(python, target) for target in MATRIX.targets for python in PYTHONS]
 
 
 @nox.session(python=PYTHONS)
@@ -201,14 +204,20 @@ def report(session: nox.Session) -> None:
     """Record missing interpreters as "not run", then write reports/report.{md,html,json}.
 
     nox -s report -- --diff OLD.json      # also: what changed since an earlier report.json
+
+    A target that already has results for a missing Python (CI's report job collects them
+    from the test jobs' runners) keeps them: only the targets without any are recorded.
     """
     from harness.report import main as write_report
+    from harness.results import matrix_hash, targets_without_results
 
     for python in PYTHONS:
         if find_interpreter(python) is None:
             reason = f"interpreter missing: no python{python} on PATH, in pyenv or uv"
-            _record_not_run(python, list(MATRIX.targets), reason)
-            session.log(f"python {python}: {reason}")
+            targets = targets_without_results(RESULTS, MATRIX, python, matrix_hash())
+            _record_not_run(python, targets, reason)
+            if targets:
+                session.log(f"python {python}: {reason} ({', '.join(targets)})")
     arguments = ["--results", str(RESULTS), "--out", str(ROOT / "reports")]
     if "--diff" in session.posargs:  # a plain `nox -- <pytest args>` reaches here too
         at = session.posargs.index("--diff")
@@ -230,6 +239,14 @@ def _record_not_run(python: str, targets: list[str], reason: str) -> None:
     provenance = {"python": None, "matrix_hash": matrix_hash()}
     for cell in planned_cells(MATRIX, python, targets):
         write_cell(RESULTS, not_run(cell, reason), provenance)
+
+
+@nox.session(name="ci-matrix", python=False)
+def ci_matrix(session: nox.Session) -> None:
+    """The GitHub Actions job matrix as one line of JSON on stdout (.github/workflows/)."""
+    from harness.ci_matrix import ci_matrix as job_matrix
+
+    print(json.dumps(job_matrix(MATRIX)))
 
 
 @nox.session(python=False)

@@ -46,3 +46,8 @@ def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
         or matrix.loop_not_run(cell.loop, cell.python)
         or matrix.excluded(cell.target, cell.scenario, cell.loop, cell.python)
     )
+
+
+def session_name(python: str, target: str) -> str:
+    """nox's name for the test session that runs the cells of one Python and target."""
+    return f"tests-{python}(target='{target}')"

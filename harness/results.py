@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from harness.cell import CellResult
-from harness.matrix import matrix_path
+from harness.matrix import Matrix, matrix_path
 
 SCHEMA_VERSION = 1
 
@@ -102,3 +102,38 @@ def write_session(root: Path, python: str, targets: list[str], outcome: dict[str
                **outcome}, **provenance()}
     write_atomically(path, payload)
     return path
+
+
+def _ran(path: Path, target: str, matrix_hash: str) -> bool:
+    """Whether ``path`` is a result (not a "not run" record) for ``target`` under this hash."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("matrix_hash") != matrix_hash:
+        return False
+    cell, session = data.get("cell"), data.get("session")
+    if isinstance(cell, dict):
+        return cell.get("target") == target and cell.get("status") != "not run"
+    return isinstance(session, dict) and target in session.get("targets", [])
+
+
+def targets_without_results(
+    root: Path, matrix: Matrix, python: str, matrix_hash: str
+) -> list[str]:
+    """The targets a missing ``python`` may be recorded "not run" for, in matrix order.
+
+    Leaves out a target matrix.yaml rules out on ``python`` (the merge gives that reason), and
+    one that a session on ``python`` wrote a cell or session record for under this matrix.yaml:
+    that session found the interpreter, wherever it ran. So a report that collects results
+    from other machines (CI's test jobs) never overwrites them with "interpreter missing".
+    """
+    found = []
+    for target in matrix.targets:
+        if matrix.target_not_run(target, python):
+            continue
+        paths = [*(root / f"py{python}" / target).glob("**/*.json"),
+                 *(root / "sessions").glob(f"py{python}-*.json")]
+        if not any(_ran(p, target, matrix_hash) for p in paths if not p.name.startswith(".")):
+            found.append(target)
+    return found

