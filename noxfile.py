@@ -249,6 +249,35 @@ def ci_matrix(session: nox.Session) -> None:
     print(json.dumps(job_matrix(MATRIX)))
 
 
+@nox.session(name="flake-check", python=False)
+def flake_check(session: nox.Session) -> None:
+    """Run every cell of one Python N times and list any cell whose outcome differs.
+
+    nox -s flake-check                     # 20 runs on 3.11 (writes .nox/flake-check/run-*)
+    nox -s flake-check -- 5 3.12           # 5 runs on 3.12
+    """
+    runs = int(session.posargs[0]) if session.posargs else 20
+    python = session.posargs[1] if len(session.posargs) > 1 else "3.11"
+    if python not in MATRIX.pythons:
+        session.error(f"python: bad value {python!r}; allowed: {', '.join(MATRIX.pythons)}")
+    targets = [t for t in MATRIX.targets if not MATRIX.target_not_run(t, python)]
+    names = [session_name(python, target) for target in targets]
+    root = ROOT / ".nox" / "flake-check"
+    shutil.rmtree(root, ignore_errors=True)
+    run_dirs = []
+    for index in range(1, runs + 1):
+        run_dir = root / f"run-{index:02d}"
+        run_dirs.append(str(run_dir))
+        session.log(f"run {index} of {runs}: {len(names)} sessions on {python}")
+        session.run(sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
+                    "-s", *names, "--", "-n", "1", "-q", "--results-dir", str(run_dir),
+                    "tests/test_cells.py", silent=True, success_codes=[0, 1], external=True)
+    from harness.flakes import main as compare_runs
+
+    if compare_runs(run_dirs) != 0:
+        session.error("some cells flipped between runs (listed above)")
+
+
 @nox.session(python=False)
 def lock(session: nox.Session) -> None:
     """Regenerate constraints/<target>.txt for every target (uv pip compile, all Pythons)."""

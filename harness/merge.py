@@ -65,7 +65,7 @@ def _record(data: dict[str, Any]) -> CellRecord:
     )
 
 
-def _load(path: Path) -> Optional[dict[str, Any]]:
+def load_cell_file(path: Path) -> Optional[dict[str, Any]]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -79,7 +79,7 @@ def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
     for path in sorted(root.glob("py*/**/*.json")):
         if path.name.startswith("."):
             continue  # a temporary file a crash left behind: never a result
-        data = _load(path)
+        data = load_cell_file(path)
         if data is None:
             unreadable.append(str(path))
             continue
