@@ -34,6 +34,28 @@ _REQUIREMENT = {
 }
 
 
+def _count(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "description": f"an integer >= {minimum}"}
+
+
+def _bench(targets: list[str], loops: list[str]) -> dict[str, Any]:
+    """The optional ``bench:`` section: what ``nox -s bench`` measures (harness/bench.py)."""
+    return _closed(
+        {
+            "python": _PYTHON,
+            "target": _enum(targets),
+            "loops": {"type": "array", "minItems": 1, "items": _enum(loops), "uniqueItems": True},
+            "repeats": _count(1),
+            "runs": _count(1),
+            "long_deltas": _count(10),  # more than the default script's 5: the slope needs it
+            "long_runs": _count(1),
+            "budget": {"type": "number", "minimum": 0, "description": "a fraction such as 0.05"},
+        },
+        required=("python", "target", "loops", "repeats", "runs", "long_deltas", "long_runs",
+                  "budget"),
+    )
+
+
 def _enum(names: Iterable[str]) -> dict[str, Any]:
     return {"enum": list(names)}
 
@@ -129,6 +151,7 @@ def matrix_schema(
                         required=("targets", "fix", "scenario", "fails"),
                     ),
                 },
+                "bench": _bench(targets, loops),
             },
             required=TOP_LEVEL_KEYS,
         ),
@@ -172,6 +195,8 @@ def _describe(error: ValidationError) -> str:
 def _order(error: ValidationError) -> tuple[int, int, str]:
     path = list(error.absolute_path)
     top = TOP_LEVEL_KEYS.index(path[0]) if path and path[0] in TOP_LEVEL_KEYS else -1
+    if path and path[0] == "bench":  # optional, and it names targets and loops: last
+        top = len(TOP_LEVEL_KEYS)
     return (top, len(path), _key(path))
 
 
