@@ -13,8 +13,10 @@ Method, chosen so that only ratios measured side by side count:
 - The workload is the ``same_task`` scenario itself (the one unpatched works in):
   ``start_run`` then ``stream_events`` consumed in the same task. A *short* sample is
   ``runs`` runs of the default 5-delta script; a *long* sample is ``long_runs`` runs of a
-  ``long_deltas``-delta script. Per run = the short sample's time per run; per event = the
-  slope between the long and the short run, per event the consumer received.
+  ``long_deltas``-delta script. Each run is timed alone and a sample's figure is its median
+  run (a run preempted by another process on a shared core does not move it). Per run = the
+  short sample's figure; per event = the slope from the short to the long figure, per event
+  the consumer received.
 - Every fix that ``matrix.yaml`` applies to the target is measured in this one process, on
   the same interpreter and loop. In each repeat every fix runs one short and one long sample
   (applied, measured, reverted); the order rotates by one fix per repeat, so each fix takes
