@@ -127,3 +127,20 @@ def test_unreadable_yaml_is_one_line(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "cannot read" in done.stderr
+
+
+def test_bench_section_is_optional_and_checked(data):
+    assert parse_matrix(data).bench.target == "agents-0.0.11"
+    data["bench"]["loops"].append("asyncio-eager")
+    assert "bench.loops[2]: bad value 'asyncio-eager'; allowed: a loop that runs on Python 3.11" \
+        in _error(data)
+    data["bench"]["loops"] = ["trio"]
+    assert "bench.loops[0]: bad value 'trio'; allowed: asyncio," in _error(data)
+    data["bench"]["loops"] = ["asyncio"]
+    data["bench"]["repeats"] = 0
+    assert "bench.repeats: bad value 0; allowed: an integer >= 1" in _error(data)
+    data["bench"]["repeats"] = 3
+    data["bench"]["python"] = "3.8"
+    assert "bench.python: bad value '3.8'; allowed: 3.9, 3.10," in _error(data)
+    del data["bench"]
+    assert parse_matrix(data).bench is None
