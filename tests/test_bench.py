@@ -50,7 +50,7 @@ def test_budget_is_judged_on_the_median_ratio():
 
 
 def test_formatting():
-    assert format_ratio(Spread(1.031, 1.012, 1.049, 0.9, 1.2)) == "x1.03 (IQR 1.01-1.05)"
+    assert format_ratio(Spread(1.0312, 1.012, 1.0494, 0.9, 1.2)) == "x1.031 (IQR 1.012-1.049)"
     assert format_ns(262_400) == "262 us"
     assert format_ns(11_840) == "11.8 us"
     assert format_ns(6_040_000) == "6.04 ms"

@@ -211,7 +211,7 @@ def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkey
     assert cost["per_run"]["median"] == pytest.approx(1.03)
     assert cost["per_event"]["median"] == pytest.approx(1.01)
     assert cost["within_budget"] is True
-    assert cost["text"].startswith("cost per run x1.03 (IQR 1.03-1.03), per event x1.01")
+    assert cost["text"].startswith("cost per run x1.030 (IQR 1.030-1.030), per event x1.010")
     assert "within the 5% budget" in cost["text"]
     assert "over the 5% budget" in report["costs"]["streaming_trace"][0]["text"]
     assert report["costs"]["none"][0]["status"] == "baseline"
