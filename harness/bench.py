@@ -207,8 +207,8 @@ def summarise(
     for fix, targets in matrix.fixes.items():
         if fix not in timings:
             entries.append({"fix": fix, "status": "n/a", "reason": (
-                f"applies to {', '.join(targets) or 'no target'}, not {target}: another release "
-                f"cannot be timed side by side with {target} in one process")})
+                f"applies to {', '.join(targets) or 'no target'}, not {target}; another release "
+                "cannot share the process")})
             continue
         per_run = _figure(timings[fix].run_ns(), base.run_ns())
         entry = {

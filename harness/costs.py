@@ -35,7 +35,7 @@ def _ratio_text(ratio: Optional[dict[str, float]]) -> str:
 
 def cost_entry(bench: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """One fix in one benchmark file, with the line the report prints beside its verdict."""
-    where = f"py{bench['python']} {bench['loop']}, {bench['target']}, {bench['repeats']} repeats"
+    where = f"py{bench['python']} {bench['loop']}, {bench['target']}"
     status = entry["status"]
     shown: dict[str, Any] = {
         "python": bench["python"], "loop": bench["loop"], "target": bench["target"],
@@ -49,15 +49,15 @@ def cost_entry(bench: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     shown.update(per_run=_ratio(run), per_event=_ratio(event),
                  per_run_ns=run["ns"]["median"], per_event_ns=event["ns"]["median"],
                  within_budget=entry["within_budget"])
-    absolute = f"{format_ns(run['ns']['median'])} per run, {format_ns(event['ns']['median'])}" \
-               " per event"
+    where += f", {bench['repeats']} repeats"
     if status == "baseline":
-        shown["text"] = f"cost: the baseline, {absolute} [{where}]"
+        shown["text"] = (f"cost: the baseline, {format_ns(run['ns']['median'])} per run, "
+                         f"{format_ns(event['ns']['median'])} per event [{where}]")
         return shown
     budget = "within" if entry["within_budget"] else "over"
     shown["text"] = (f"cost per run {_ratio_text(run['ratio'])}, per event "
-                     f"{_ratio_text(event['ratio'])} vs none ({absolute}) [{where}]; {budget} "
-                     f"the {bench['budget']:.0%} budget per run")
+                     f"{_ratio_text(event['ratio'])}; {budget} the {bench['budget']:.0%} "
+                     f"budget per run [{where}]")
     return shown
 
 

@@ -212,10 +212,12 @@ def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkey
     assert cost["per_event"]["median"] == pytest.approx(1.01)
     assert cost["within_budget"] is True
     assert cost["text"].startswith("cost per run x1.030 (IQR 1.030-1.030), per event x1.010")
-    assert "within the 5% budget" in cost["text"]
+    assert "; within the 5% budget per run [py3.11 asyncio, agents-0.0.11, 3 repeats]" in cost[
+        "text"]
     assert "over the 5% budget" in report["costs"]["streaming_trace"][0]["text"]
     assert report["costs"]["none"][0]["status"] == "baseline"
-    assert report["costs"]["upstream"][0]["text"].startswith("cost n/a [py3.11 asyncio")
+    assert report["costs"]["upstream"][0]["text"].startswith(
+        "cost n/a [py3.11 asyncio, agents-0.0.11]: applies to agents-0.0.12")
     markdown, html = (out / "report.md").read_text(), (out / "report.html").read_text()
     for text in (markdown, html):
         assert cost["text"] in text
