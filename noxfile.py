@@ -11,6 +11,7 @@
     nox -s lock                                   # regenerate constraints/ from matrix.yaml
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
     nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
+    nox -s bench                                  # what each fix costs (not in the default run)
 
 Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
 Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
@@ -305,6 +306,25 @@ def tox_ini(session: nox.Session) -> None:
 
     (ROOT / "tox.ini").write_text(render_tox_ini(MATRIX))
     session.log("wrote tox.ini")
+
+
+@nox.session(python=MATRIX.bench.python if MATRIX.bench else False)
+def bench(session: nox.Session) -> None:
+    """What each fix costs per same-task streamed run and per event, as ratios to ``none``.
+
+    Not in the default run. Settings from matrix.yaml's ``bench:`` section; its own venv,
+    installed as the test sessions are; one process per loop, each writing
+    results/bench/py<python>-<target>-<loop>.json (the report shows it beside each fix).
+    ``nox -s bench -- --repeats 5`` passes arguments on to ``python -m harness.bench``.
+    """
+    if MATRIX.bench is None:
+        session.skip("matrix.yaml has no bench: section")
+    target = MATRIX.bench.target
+    _install(session, target)
+    for loop in MATRIX.bench.loops:
+        out = RESULTS / "bench" / f"py{MATRIX.bench.python}-{target}-{loop}.json"
+        session.run("python", "-m", "harness.bench", "--target", target, "--loop", loop,
+                    "--out", str(out), *session.posargs)
 
 
 @nox.session(python=False)

@@ -54,6 +54,20 @@ class Expectation:
     reproduces: Optional[str]  # regex an error must match, or None
 
 
+@dataclass(frozen=True)
+class Bench:
+    """``nox -s bench``: where to measure what each fix costs, and how long (harness/bench.py)."""
+
+    python: str
+    target: str
+    loops: tuple[str, ...]
+    repeats: int
+    runs: int  # short-script runs per sample
+    long_deltas: int
+    long_runs: int  # long-script runs per sample
+    budget: float  # 0.05: a fix should cost at most 5% over ``none`` per streamed run
+
+
 def short_python(version: str) -> str:
     """``3.11.7`` -> ``3.11``."""
     return ".".join(version.split(".")[:2])
@@ -72,6 +86,7 @@ class Matrix:
     fixes: dict[str, tuple[str, ...]]  # fix -> target ids it applies to
     rules: tuple[dict[str, Any], ...]
     exclusions: tuple[dict[str, Any], ...] = ()
+    bench: Optional[Bench] = None  # no ``bench:`` section: ``nox -s bench`` has nothing to do
 
     def target_id(self, label: str) -> str:
         """``minimal`` or ``openai-agents==X`` -> the matrix's target id."""
@@ -189,6 +204,7 @@ def parse_matrix(data: Any) -> Matrix:
             if target not in data["fixes"][rule["fix"]]["applies_to"]:
                 raise _fail(f"expectations[{index}].targets", target,
                             ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
+    bench = _parse_bench(data.get("bench"), data, targets, loops)
     return Matrix(
         targets=targets,
         pythons=tuple(data["pythons"]),
@@ -197,6 +213,38 @@ def parse_matrix(data: Any) -> Matrix:
         fixes={fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()},
         rules=tuple(data["expectations"]),
         exclusions=tuple(data.get("exclusions", ())),
+        bench=bench,
+    )
+
+
+def _parse_bench(
+    spec: Optional[dict[str, Any]], data: dict[str, Any], targets: dict[str, Target],
+    loops: dict[str, Loop],
+) -> Optional[Bench]:
+    """The ``bench:`` section, checked against the rest of the file (the schema checked types)."""
+    if spec is None:
+        return None
+    python = spec["python"]
+    if python not in data["pythons"]:
+        raise _fail("bench.python", python, ", ".join(data["pythons"]))
+    target_spec = targets[spec["target"]]
+    if not _allows(target_spec.requires_python, python):
+        raise _fail("bench.target", spec["target"],
+                    f"a target that installs on Python {python}")
+    for index, loop in enumerate(spec["loops"]):
+        if loop not in loops:
+            raise _fail(f"bench.loops[{index}]", loop, ", ".join(loops))
+        if not _allows(loops[loop].requires_python, python):
+            raise _fail(f"bench.loops[{index}]", loop, f"a loop that runs on Python {python}")
+    return Bench(
+        python=python,
+        target=spec["target"],
+        loops=tuple(spec["loops"]),
+        repeats=spec["repeats"],
+        runs=spec["runs"],
+        long_deltas=spec["long_deltas"],
+        long_runs=spec["long_runs"],
+        budget=float(spec["budget"]),
     )
 
 

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
-TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions")  # in file order
+TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench")  # in file order
 
 _ONE_SPECIFIER = r"(==|!=|<=|>=|<|>|~=)\s*3(\.\d+)*"
 _REQUIRES_PYTHON = {
@@ -33,6 +33,28 @@ _REQUIREMENT = {
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[.*\])?\s*([=<>!~]=?.*)?(;.*)?$",
     "description": "a pip requirement such as 'uvloop==0.23.0'",
 }
+
+
+def _count(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "description": f"an integer >= {minimum}"}
+
+
+def _bench(targets: list[str], loops: list[str]) -> dict[str, Any]:
+    """The optional ``bench:`` section: what ``nox -s bench`` measures (harness/bench.py)."""
+    return _closed(
+        {
+            "python": _PYTHON,
+            "target": _enum(targets),
+            "loops": {"type": "array", "minItems": 1, "items": _enum(loops), "uniqueItems": True},
+            "repeats": _count(1),
+            "runs": _count(1),
+            "long_deltas": _count(10),  # more than the default script's 5: the slope needs it
+            "long_runs": _count(1),
+            "budget": {"type": "number", "minimum": 0, "description": "a fraction such as 0.05"},
+        },
+        required=("python", "target", "loops", "repeats", "runs", "long_deltas", "long_runs",
+                  "budget"),
+    )
 
 
 def _enum(names: Iterable[str]) -> dict[str, Any]:
@@ -148,6 +170,7 @@ def matrix_schema(
                         required=("reason",),
                     ),
                 },
+                "bench": _bench(targets, loops),
             },
             required=REQUIRED_KEYS,
         ),

@@ -2,7 +2,8 @@
 
     python -m harness.report [--results results] [--out reports] [--diff OLD.json]
 
-Merges every results file (harness.merge), judges each fix (harness.verdict) and renders
+Merges every results file (harness.merge), judges each fix (harness.verdict), adds what each
+fix costs where ``nox -s bench`` measured it (harness.costs, ``results/bench/``) and renders
 ``reports/report.{md,html,json}`` with the Jinja2 templates in ``harness/templates``. The JSON
 follows ``harness/report.schema.json``. Everything but the ``provenance`` block depends only on
 the results, so the same results give the same report. ``--diff`` compares with an earlier
@@ -21,6 +22,7 @@ from typing import Any, Optional
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness.checker import SHORT_NAMES
+from harness.costs import Costs, read_costs
 from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
@@ -172,7 +174,9 @@ def _provenance(merged: Merged) -> dict[str, Any]:
     }
 
 
-def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
+def build_report(merged: Merged, matrix: Matrix, costs: Optional[Costs] = None) -> dict[str, Any]:
+    """``costs``: the benchmark files (harness.costs); None or empty: the report has none."""
+    costs = costs or Costs()
     verdict: Verdict = judge(merged, matrix.fixes)
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
@@ -219,8 +223,9 @@ def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
         "grid": grid,
         "failures": _failures(merged, matrix),
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
-        "stale": merged.stale,
-        "unreadable": merged.unreadable,
+        "stale": merged.stale + costs.stale,
+        "unreadable": merged.unreadable + costs.unreadable,
+        "costs": costs.by_fix,
         "cells": [
             {
                 "python": r.cell.python,
@@ -290,7 +295,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
-    report = build_report(merge(args.results, matrix, matrix_hash()), matrix)
+    merged = merge(args.results, matrix, matrix_hash())
+    report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash))
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

@@ -150,3 +150,20 @@ def test_an_exclusion_rules_cells_out_with_its_reason(data):
     assert "eager tasks" in ruled_out(matrix, eager)
     assert ruled_out(matrix, eager).endswith("(matrix.yaml exclusions)")
     assert ruled_out(matrix, plain) is None
+
+
+def test_bench_section_is_optional_and_checked(data):
+    assert parse_matrix(data).bench.target == "agents-0.0.11"
+    data["bench"]["loops"].append("asyncio-eager")
+    assert "bench.loops[2]: bad value 'asyncio-eager'; allowed: a loop that runs on Python 3.11" \
+        in _error(data)
+    data["bench"]["loops"] = ["trio"]
+    assert "bench.loops[0]: bad value 'trio'; allowed: asyncio," in _error(data)
+    data["bench"]["loops"] = ["asyncio"]
+    data["bench"]["repeats"] = 0
+    assert "bench.repeats: bad value 0; allowed: an integer >= 1" in _error(data)
+    data["bench"]["repeats"] = 3
+    data["bench"]["python"] = "3.8"
+    assert "bench.python: bad value '3.8'; allowed: 3.9, 3.10," in _error(data)
+    del data["bench"]
+    assert parse_matrix(data).bench is None

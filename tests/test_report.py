@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from harness.bench import FixTimings, Sample, summarise
 from harness.cell import CellResult, not_run
 from harness.diff import diff_reports, render_diff
 from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix
 from harness.merge import NO_RESULT, merge
 from harness.plan import CellId, planned_cells
 from harness.report import build_report, main, rerun_command, write_report
-from harness.results import write_cell
+from harness.results import write_atomically, write_cell
 
 HASH = "current-matrix"
 SCHEMA = json.loads((Path(__file__).parent.parent / "harness/report.schema.json").read_text())
@@ -182,3 +183,63 @@ def test_html_renders_in_headless_chromium_with_the_verdict(tmp_path, matrix):
     assert report["verdict"]["statement"] in done.stdout.replace("&amp;", "&")
     assert 'id="grid"' in done.stdout
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html.read_text())  # self-contained
+
+
+def _write_bench(results: Path, matrix, matrix_hash: str = HASH) -> Path:
+    """A benchmark file as harness.bench writes it, from synthetic timings (3 repeats)."""
+    target = "agents-0.0.11"
+    timings = {fix: FixTimings([Sample(100.0, 8)] * 3, [Sample(2100.0, 208)] * 3)
+               for fix in matrix.fixes_for(target)}
+    timings["context_rerun"] = FixTimings([Sample(103.0, 8)] * 3, [Sample(2123.0, 208)] * 3)
+    timings["streaming_trace"] = FixTimings([Sample(110.0, 8)] * 3, [Sample(2110.0, 208)] * 3)
+    bench = {"python": "3.11", "target": target, "loop": "asyncio", "repeats": 3, "budget": 0.05,
+             "fixes": summarise(matrix, target, timings, 0.05)}
+    path = results / "bench" / f"py3.11-{target}-asyncio.json"
+    write_atomically(path, {"schema_version": 1, "bench": bench, "matrix_hash": matrix_hash})
+    return path
+
+
+def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkeypatch):
+    results, out = tmp_path / "results", tmp_path / "reports"
+    _write(results, CellId("3.11", "agents-0.0.11", "context_rerun", "same_task", "asyncio"))
+    monkeypatch.setattr("harness.report.matrix_hash", lambda: HASH)
+    _write_bench(results, matrix)
+    assert main(["--results", str(results), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    Draft202012Validator(SCHEMA).validate(report)
+    (cost,) = report["costs"]["context_rerun"]
+    assert cost["per_run"]["median"] == pytest.approx(1.03)
+    assert cost["per_event"]["median"] == pytest.approx(1.01)
+    assert cost["within_budget"] is True
+    assert cost["text"].startswith("cost per run x1.030 (IQR 1.030-1.030), per event x1.010")
+    assert "; within the 5% budget per run [py3.11 asyncio, agents-0.0.11, 3 repeats]" in cost[
+        "text"]
+    assert "over the 5% budget" in report["costs"]["streaming_trace"][0]["text"]
+    assert report["costs"]["none"][0]["status"] == "baseline"
+    assert report["costs"]["upstream"][0]["text"].startswith(
+        "cost n/a [py3.11 asyncio, agents-0.0.11]: applies to agents-0.0.12")
+    markdown, html = (out / "report.md").read_text(), (out / "report.html").read_text()
+    for text in (markdown, html):
+        assert cost["text"] in text
+    assert "nox -s bench" in markdown
+
+
+def test_without_a_bench_file_the_report_shows_no_costs(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "context_rerun", {})
+    report = build_report(merge(tmp_path, matrix, HASH), matrix)
+    assert report["costs"] == {}
+    from harness.report import render
+
+    assert "cost" not in render(report, "report.md.j2").lower()
+
+
+def test_a_stale_bench_file_is_listed_and_not_shown(tmp_path, matrix):
+    from harness.costs import read_costs
+
+    path = _write_bench(tmp_path, matrix, matrix_hash="an-older-matrix")
+    (tmp_path / "bench" / "broken.json").write_text("{")
+    costs = read_costs(tmp_path / "bench", HASH)
+    report = build_report(merge(tmp_path, matrix, HASH), matrix, costs)
+    assert report["costs"] == {}
+    assert report["stale"] == [str(path)]
+    assert report["unreadable"] == [str(tmp_path / "bench" / "broken.json")]
