@@ -17,6 +17,7 @@ from fixes import (
     safe_reset,
     safe_reset_swallow,
     streaming_trace,
+    task_affine_trace,
     upstream,
 )
 from harness.targets import Library
@@ -27,6 +28,7 @@ FIXES: dict[str, Any] = {
     "safe_reset": safe_reset,
     "safe_reset_swallow": safe_reset_swallow,
     "streaming_trace": streaming_trace,
+    "task_affine_trace": task_affine_trace,
     "upstream": upstream,
 }
 if faults.enabled():  # the harness's own fault-handling tests only

@@ -9,12 +9,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
 from harness.cell import DEFAULT_TIMEOUT, CellResult
 from harness.matrix import Matrix, MatrixError, load_matrix, short_python
+from harness.plan import session_name
 from harness.results import provenance, write_cell, write_session
 from harness.targets import Library, installed_agents_version, load_library
 
@@ -111,6 +112,46 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(str(exc), returncode=2)
     config.stash[STARTED_KEY] = time.time()
     config.stash[CELL_TIMEOUT_KEY] = config.getoption("--cell-timeout")
+
+
+def _run_pythons(matrix: Matrix) -> list[str]:
+    return [p for p in os.environ.get("CTXRESET_PYTHONS", "").split(",") if p] or list(
+        matrix.pythons
+    )
+
+
+def elsewhere(matrix: Matrix, marker: str) -> Optional[str]:
+    """Why this session leaves tests marked ``marker`` to another session, or None.
+
+    A matrix run has one session per Python and target. ``once_per_run`` tests depend on
+    neither: they run in the session of target ``minimal`` on the run's first Python.
+    ``once_per_target`` tests depend on the installed library but not on the Python: each
+    target runs them on the first of the run's Pythons it installs on. A plain pytest run
+    (no CTXRESET_TARGETS) runs both kinds.
+    """
+    targets = [t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t]
+    if not targets:
+        return None
+    python = short_python(platform.python_version())
+    homes = {"minimal": _run_pythons(matrix)[0]} if marker == "once_per_run" else {
+        target: next(p for p in _run_pythons(matrix) if not matrix.target_not_run(target, p))
+        for target in targets
+    }
+    if any(homes.get(target) == python for target in targets):
+        return None
+    where = ", ".join(session_name(p, t) for t, p in homes.items())
+    return f"{marker.replace('_', ' ')}: runs in {where}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    matrix = load_matrix()
+    for marker in ("once_per_run", "once_per_target"):
+        reason = elsewhere(matrix, marker)
+        if reason is None:
+            continue
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

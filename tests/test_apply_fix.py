@@ -22,6 +22,8 @@ from tests.conftest import TARGETS_KEY
 
 pytest_plugins = ["pytester"]
 
+pytestmark = pytest.mark.once_per_target
+
 FOREIGN_TEST = Path(__file__).parent / "foreign_suite" / "stream_endpoint.py"
 PLUGIN = ("-p", "harness.apply_fix")
 TIMEOUT = 120

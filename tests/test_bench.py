@@ -17,6 +17,8 @@ from harness.benchstats import (
     within_budget,
 )
 
+pytestmark = pytest.mark.once_per_run
+
 
 def test_ratios_pair_each_repeat_with_the_baseline_of_the_same_repeat():
     # A slow second repeat (drift) slows both: the ratio does not move.

@@ -27,6 +27,8 @@ from harness.matrix import load_matrix, short_python
 from harness.merge import merge
 from harness.results import matrix_hash
 
+pytestmark = pytest.mark.once_per_run
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = short_python(platform.python_version())
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.cell import CellResult
 from harness.flakes import compare, main, outcomes
 from harness.plan import CellId
 from harness.results import write_cell
+
+pytestmark = pytest.mark.once_per_run
 
 
 def _write(root: Path, fix: str, status: str, failing: tuple[str, ...] = ()) -> None:

@@ -10,6 +10,8 @@ import yaml
 
 from harness.matrix import DEFAULT_MATRIX_PATH, MatrixError, parse_matrix
 
+pytestmark = pytest.mark.once_per_run
+
 
 @pytest.fixture
 def data():

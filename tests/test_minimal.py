@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once_per_run
+
 ROOT = Path(__file__).resolve().parent.parent
 PYENV = Path.home() / ".pyenv" / "versions"
 

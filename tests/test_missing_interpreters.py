@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.cell import CellResult, not_run
 from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix
 from harness.merge import merge
 from harness.plan import CellId, planned_cells
 from harness.results import matrix_hash, targets_without_results, write_cell, write_session
+
+pytestmark = pytest.mark.once_per_run
 
 MATRIX = load_matrix(DEFAULT_MATRIX_PATH)
 HASH = matrix_hash()  # what write_session records

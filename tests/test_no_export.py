@@ -33,17 +33,13 @@ def test_default_exporter_sees_nothing_during_a_cell(monkeypatch):
 
 
 def test_the_guard_stops_the_real_exporter_from_reaching_openai():
-    pytest.importorskip("agents", reason="openai-agents is not installed here")
+    agents = pytest.importorskip("agents", reason="openai-agents is not installed here")
     from agents.tracing.processors import BackendSpanExporter
-
-    class Item:
-        def export(self) -> dict:
-            return {"object": "trace.span", "id": "span_guard_test"}
 
     exporter = BackendSpanExporter(api_key="sk-not-a-key", max_retries=1)
     try:
         with pytest.raises(NetworkBlocked, match=r"api\.openai\.com"):
-            exporter.export([Item()])
+            exporter.export([agents.trace("guard-test")])  # a real trace, never started
         assert any("api.openai.com" in attempt for attempt in BLOCKED_ATTEMPTS)
     finally:
         exporter.close()

@@ -20,6 +20,8 @@ from harness.plan import CellId, planned_cells
 from harness.report import build_report, main, rerun_command, write_report
 from harness.results import write_atomically, write_cell
 
+pytestmark = pytest.mark.once_per_run
+
 HASH = "current-matrix"
 SCHEMA = json.loads((Path(__file__).parent.parent / "harness/report.schema.json").read_text())
 

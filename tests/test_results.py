@@ -9,6 +9,8 @@ import pytest
 from harness.cell import CellResult
 from harness.results import cell_path, provenance, read_cells, write_atomically, write_cell
 
+pytestmark = pytest.mark.once_per_run
+
 
 def _result(scenario: str = "other_task") -> CellResult:
     return CellResult("3.11", "minimal", "none", scenario, "asyncio", "checked")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix
 from harness.toxini import env_name, render_tox_ini
+
+pytestmark = pytest.mark.once_per_run
 
 TOX_INI = Path(__file__).resolve().parent.parent / "tox.ini"
 

