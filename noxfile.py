@@ -138,19 +138,14 @@ def tests(session: nox.Session, target: str) -> None:
 def matrix(session: nox.Session) -> None:
     """Every test session, in one nox process per core (logs in .nox/logs/), then the report.
 
-    results/ starts empty (the previous run's files move to .nox/previous-results/), so the
-    report shows this run only. Each session runs its cells in one pytest-xdist worker: a cell
+    The previous run's cell files move to .nox/previous-results/, so the report shows this
+    run only. Each session runs its cells in one pytest-xdist worker: a cell
     that kills its interpreter costs that cell, not the rest. Ctrl-C stops the sessions, keeps
     every finished cell, marks the rest "not run (interrupted)" and still writes the report.
     """
     names = test_session_names()
     workers = max(1, min(os.cpu_count() or 1, len(names)))
-    if RESULTS.exists():
-        previous = ROOT / ".nox" / "previous-results"
-        shutil.rmtree(previous, ignore_errors=True)
-        previous.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.rename(previous)
-        session.log(f"moved the previous results to {previous}")
+    _set_aside_previous_cells(session)
     LOGS.mkdir(parents=True, exist_ok=True)
     running = []
     for index in range(workers):
@@ -184,6 +179,19 @@ def matrix(session: nox.Session) -> None:
         session.error("interrupted: finished cells are kept; the rest are 'not run (interrupted)'")
     if failed:
         session.error(f"test sessions failed; see {', '.join(failed)}")
+
+
+def _set_aside_previous_cells(session: nox.Session) -> None:
+    """Move the last run's cell and session files to .nox/previous-results/ (benchmark and
+    sweep results stay: a matrix run does not redo them)."""
+    previous = ROOT / ".nox" / "previous-results"
+    shutil.rmtree(previous, ignore_errors=True)
+    moved = [path for path in (*RESULTS.glob("py*"), RESULTS / "sessions") if path.exists()]
+    for path in moved:
+        previous.mkdir(parents=True, exist_ok=True)
+        path.rename(previous / path.name)
+    if moved:
+        session.log(f"moved the previous run's cells to {previous}")
 
 
 def _record_interrupted() -> None:
