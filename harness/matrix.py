@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from harness.checker import PROPERTIES
 from harness.loops import LOOP_FACTORIES
@@ -49,6 +50,18 @@ class Loop:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """The ``sweep:`` section: which releases ``nox -s sweep`` runs unpatched, and where."""
+
+    package: str
+    first: str  # the oldest release swept
+    last: Optional[str]  # the newest release swept; None: the newest on PyPI at sweep time
+    python: str
+    loop: str
+    timeout: Optional[float]  # seconds per cell; None: harness.cell's default
+
+
+@dataclass(frozen=True)
 class Expectation:
     fails: frozenset[str]
     reproduces: Optional[str]  # regex an error must match, or None
@@ -71,6 +84,7 @@ class Matrix:
     scenarios: tuple[str, ...]
     fixes: dict[str, tuple[str, ...]]  # fix -> target ids it applies to
     rules: tuple[dict[str, Any], ...]
+    sweep: Optional[Sweep] = None
 
     def target_id(self, label: str) -> str:
         """``minimal`` or ``openai-agents==X`` -> the matrix's target id."""
@@ -175,6 +189,7 @@ def parse_matrix(data: Any) -> Matrix:
             if target not in data["fixes"][rule["fix"]]["applies_to"]:
                 raise _fail(f"expectations[{index}].targets", target,
                             ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
+    sweep = _parse_sweep(data.get("sweep"), loops)
     return Matrix(
         targets=targets,
         pythons=tuple(data["pythons"]),
@@ -182,7 +197,21 @@ def parse_matrix(data: Any) -> Matrix:
         scenarios=tuple(data["scenarios"]),
         fixes={fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()},
         rules=tuple(data["expectations"]),
+        sweep=sweep,
     )
+
+
+def _parse_sweep(spec: Optional[dict[str, Any]], loops: dict[str, Loop]) -> Optional[Sweep]:
+    """The schema has checked the shapes; here, what needs the rest of the file."""
+    if spec is None:
+        return None
+    if spec["loop"] not in loops:
+        raise _fail("sweep.loop", spec["loop"], ", ".join(loops))
+    last = spec.get("to")
+    if last is not None and Version(last) < Version(spec["from"]):
+        raise _fail("sweep.to", last, f"null or a release not older than {spec['from']}")
+    return Sweep(spec["package"], spec["from"], last, spec["python"], spec["loop"],
+                 spec.get("timeout"))
 
 
 def load_matrix(path: Optional[Path] = None) -> Matrix:

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 TOP_LEVEL_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
+OPTIONAL_KEYS = ("sweep",)
 
 _ONE_SPECIFIER = r"(==|!=|<=|>=|<|>|~=)\s*3(\.\d+)*"
 _REQUIRES_PYTHON = {
@@ -31,6 +32,11 @@ _REQUIREMENT = {
     "type": "string",
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[.*\])?\s*([=<>!~]=?.*)?(;.*)?$",
     "description": "a pip requirement such as 'uvloop==0.23.0'",
+}
+_RELEASE = {
+    "type": "string",
+    "pattern": r"^\d+(\.\d+)*$",
+    "description": "a quoted release version such as '0.0.3'",
 }
 
 
@@ -129,6 +135,19 @@ def matrix_schema(
                         required=("targets", "fix", "scenario", "fails"),
                     ),
                 },
+                "sweep": _closed(
+                    {
+                        "package": {"enum": ["openai-agents"]},
+                        "from": _RELEASE,
+                        "to": {"oneOf": [{"type": "null", "description": "null (the newest)"},
+                                         _RELEASE]},
+                        "python": _PYTHON,
+                        "loop": _enum(loops),
+                        "timeout": {"type": "number", "exclusiveMinimum": 0,
+                                    "description": "seconds per cell, a positive number"},
+                    },
+                    required=("package", "from", "python", "loop"),
+                ),
             },
             required=TOP_LEVEL_KEYS,
         ),
@@ -171,7 +190,8 @@ def _describe(error: ValidationError) -> str:
 
 def _order(error: ValidationError) -> tuple[int, int, str]:
     path = list(error.absolute_path)
-    top = TOP_LEVEL_KEYS.index(path[0]) if path and path[0] in TOP_LEVEL_KEYS else -1
+    keys = TOP_LEVEL_KEYS + OPTIONAL_KEYS
+    top = keys.index(path[0]) if path and path[0] in keys else -1
     return (top, len(path), _key(path))
 
 
