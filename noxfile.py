@@ -10,6 +10,7 @@
     nox -s "tests-3.11(target='minimal')" -- -k other_task   # pytest arguments pass through
     nox -s lock                                   # regenerate constraints/ from matrix.yaml
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
+    nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
 
 Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
 Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
@@ -182,6 +183,26 @@ def report(session: nox.Session) -> None:
     if summary:
         with open(summary, "a") as stream:
             stream.write((ROOT / "reports" / "report.md").read_text())
+
+
+@nox.session(python=False)
+def sweep(session: nox.Session) -> None:
+    """The scenarios, unpatched, against every release in matrix.yaml's sweep: range (one venv
+    each in .nox/sweep/<version>/, reused), then the report. Slow, so not in the default run.
+
+    nox -s sweep -- 0.0.3..0.0.19 newest      # narrow: ranges, single releases, `newest`
+    """
+    from harness.sweep_driver import sweep_from_matrix
+
+    spec = MATRIX.sweep
+    interpreter = find_interpreter(spec.python) if spec else None
+    if spec and interpreter is None:
+        session.error(f"sweep: python{spec.python} not found on PATH, in pyenv or uv")
+    try:
+        sweep_from_matrix(MATRIX, str(interpreter), session.posargs, ROOT, session.log)
+    except ValueError as exc:
+        session.error(str(exc))
+    report(session)
 
 
 def _record_not_run(python: str, targets: list[str], reason: str) -> None:
