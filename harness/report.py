@@ -2,7 +2,8 @@
 
     python -m harness.report [--results results] [--out reports] [--diff OLD.json]
 
-Merges every results file (harness.merge), judges each fix (harness.verdict) and renders
+Merges every results file (harness.merge), judges each fix (harness.verdict), adds the sweep
+across releases when ``results/sweep`` exists (harness.sweep_report) and renders
 ``reports/report.{md,html,json}`` with the Jinja2 templates in ``harness/templates``. The JSON
 follows ``harness/report.schema.json``. Everything but the ``provenance`` block depends only on
 the results, so the same results give the same report. ``--diff`` compares with an earlier
@@ -25,6 +26,7 @@ from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
 from harness.results import matrix_hash, write_text_atomically
+from harness.sweep_report import build_sweep
 from harness.verdict import Verdict, judge
 
 SCHEMA_VERSION = 1
@@ -172,7 +174,10 @@ def _provenance(merged: Merged) -> dict[str, Any]:
     }
 
 
-def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
+def build_report(
+    merged: Merged, matrix: Matrix, sweep: Optional[dict[str, Any]] = None
+) -> dict[str, Any]:
+    """``sweep``: the sweep across releases (harness.sweep_report), None when never swept."""
     verdict: Verdict = judge(merged, matrix.fixes)
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
@@ -236,6 +241,7 @@ def build_report(merged: Merged, matrix: Matrix) -> dict[str, Any]:
         ],
         "legend": SHORT_NAMES,
         "provenance": _provenance(merged),
+        "sweep": sweep,
     }
 
 
@@ -290,7 +296,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
-    report = build_report(merge(args.results, matrix, matrix_hash()), matrix)
+    sweep = build_sweep(args.results, list(matrix.scenarios))
+    report = build_report(merge(args.results, matrix, matrix_hash()), matrix, sweep)
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])
