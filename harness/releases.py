@@ -11,6 +11,7 @@ packages uploaded up to that moment (uv's ``--exclude-newer``) still finds all o
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,7 @@ from typing import Any, Optional
 from packaging.version import InvalidVersion, Version
 
 PYPI_JSON = "https://pypi.org/pypi/{package}/json"
+_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,13 @@ def fetch_pypi_json(package: str, timeout: float = 30.0) -> dict[str, Any]:
 
 def parse_time(stamp: str) -> datetime:
     """An ISO 8601 time as PyPI writes it (``...Z``), as an aware UTC datetime (3.9-safe)."""
-    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    match = _TIME.match(stamp)
+    if match is None:
+        raise ValueError(f"not an ISO 8601 time: {stamp!r}")
+    whole, fraction, offset = match.groups()
+    micro = (fraction or "").ljust(6, "0")[:6]  # 3.9 parses only 3 or 6 digits
+    zone = "+00:00" if offset in (None, "Z") else offset
+    return datetime.fromisoformat(f"{whole}.{micro}{zone}")
 
 
 def format_time(moment: datetime) -> str:
