@@ -241,8 +241,20 @@ def test_report_has_the_sweep_section_with_schema_and_both_templates(tmp_path):
     assert "| other_task | 0.0.3 (the first swept) | 0.1.0 | — | pass |" in markdown
     assert "Not swept (no record): 0.0.5 to 0.0.6 (2)." in markdown
     assert "0.0.4 (not importable: ImportError: cannot import name 'X')" in markdown
+    assert "the last sweep took 9.5 s; over the 3 releases recorded, 4.5 s installing" in markdown
     html = render(report, "report.html.j2")
     assert 'id="sweep-releases"' in html and "cannot import name &#39;X&#39;" in html
+
+
+def test_an_unfinished_sweep_says_so(tmp_path):
+    matrix = load_matrix(DEFAULT_MATRIX_PATH)
+    _synthetic_sweep(tmp_path)
+    meta = json.loads((tmp_path / "sweep" / SWEEP_FILE).read_text())
+    write_atomically(tmp_path / "sweep" / SWEEP_FILE, {**meta, "duration_s": None})
+    report = build_report(merge(tmp_path, matrix, "h"), matrix,
+                          build_sweep(tmp_path, list(matrix.scenarios)))
+    assert "the last sweep did not finish (interrupted, or still running)" in render(
+        report, "report.md.j2")
 
 
 def test_without_a_sweep_the_section_says_how_to_run_it(tmp_path):
