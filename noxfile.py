@@ -187,8 +187,9 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def sweep(session: nox.Session) -> None:
-    """The scenarios, unpatched, against every release in matrix.yaml's sweep: range (one venv
-    each in .nox/sweep/<version>/, reused), then the report. Slow, so not in the default run.
+    """Every scenario, unpatched, against each release in matrix.yaml's sweep: range (slow).
+
+    One venv per release in .nox/sweep/<version>/ (reused), then the report. Not in `nox`.
 
     nox -s sweep -- 0.0.3..0.0.19 newest      # narrow: ranges, single releases, `newest`
     """

@@ -268,7 +268,11 @@ def sweep_from_matrix(matrix: Matrix, interpreter: str, arguments: Sequence[str]
         raise ValueError("matrix.yaml: sweep: missing; add a sweep: section to run the sweep")
     ranges = parse_selection(arguments or [f"{spec.first}..{spec.last or ''}"])
     fetched_at = _now()
-    releases = parse_releases(fetch_pypi_json(spec.package))
+    try:
+        releases = parse_releases(fetch_pypi_json(spec.package))
+    except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
+        raise ValueError(f"sweep: cannot fetch the release list of {spec.package} from "
+                         f"PyPI: {' '.join(str(exc).split())}") from exc
     chosen = select(releases, ranges)
     if not chosen:
         raise ValueError(f"sweep: no final release of {spec.package} in {' '.join(arguments)}")
