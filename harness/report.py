@@ -175,7 +175,7 @@ def _provenance(merged: Merged) -> dict[str, Any]:
 
 
 def build_report(
-    merged: Merged, matrix: Matrix, sweep: Optional[dict[str, Any]] = None
+    merged: Merged, matrix: Matrix, *, sweep: Optional[dict[str, Any]] = None
 ) -> dict[str, Any]:
     """``sweep``: the sweep across releases (harness.sweep_report), None when never swept."""
     verdict: Verdict = judge(merged, matrix.fixes)
@@ -297,7 +297,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
     sweep = build_sweep(args.results, list(matrix.scenarios))
-    report = build_report(merge(args.results, matrix, matrix_hash()), matrix, sweep)
+    report = build_report(merge(args.results, matrix, matrix_hash()), matrix, sweep=sweep)
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

@@ -235,7 +235,7 @@ def test_report_has_the_sweep_section_with_schema_and_both_templates(tmp_path):
         ("0.0.4", "ImportError: cannot import name 'X'")]
     assert sweep["runs"][0]["cells"] == ["pass", "error output"]  # the checker's order
 
-    report = build_report(merge(tmp_path, matrix, "h"), matrix, sweep)
+    report = build_report(merge(tmp_path, matrix, "h"), matrix, sweep=sweep)
     Draft202012Validator(SCHEMA).validate(report)
     markdown = render(report, "report.md.j2")
     assert "| other_task | 0.0.3 (the first swept) | 0.1.0 | — | pass |" in markdown
@@ -252,7 +252,7 @@ def test_an_unfinished_sweep_says_so(tmp_path):
     meta = json.loads((tmp_path / "sweep" / SWEEP_FILE).read_text())
     write_atomically(tmp_path / "sweep" / SWEEP_FILE, {**meta, "duration_s": None})
     report = build_report(merge(tmp_path, matrix, "h"), matrix,
-                          build_sweep(tmp_path, list(matrix.scenarios)))
+                          sweep=build_sweep(tmp_path, list(matrix.scenarios)))
     assert "the last sweep did not finish (interrupted, or still running)" in render(
         report, "report.md.j2")
 
@@ -260,7 +260,7 @@ def test_an_unfinished_sweep_says_so(tmp_path):
 def test_without_a_sweep_the_section_says_how_to_run_it(tmp_path):
     matrix = load_matrix(DEFAULT_MATRIX_PATH)
     assert build_sweep(tmp_path, list(matrix.scenarios)) is None
-    report = build_report(merge(tmp_path, matrix, "h"), matrix, None)
+    report = build_report(merge(tmp_path, matrix, "h"), matrix, sweep=None)
     Draft202012Validator(SCHEMA).validate(report)
     for template in ("report.md.j2", "report.html.j2"):
         text = render(report, template)
