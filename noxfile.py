@@ -12,6 +12,7 @@
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
     nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
     nox -s bench                                  # what each fix costs (not in the default run)
+    nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
 
 Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
 Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
@@ -237,6 +238,27 @@ def report(session: nox.Session) -> None:
     if summary:
         with open(summary, "a") as stream:
             stream.write((ROOT / "reports" / "report.md").read_text())
+
+
+@nox.session(python=False)
+def sweep(session: nox.Session) -> None:
+    """Every scenario, unpatched, against each release in matrix.yaml's sweep: range (slow).
+
+    One venv per release in .nox/sweep/<version>/ (reused), then the report. Not in `nox`.
+
+    nox -s sweep -- 0.0.3..0.0.19 newest      # narrow: ranges, single releases, `newest`
+    """
+    from harness.sweep_driver import sweep_from_matrix
+
+    spec = MATRIX.sweep
+    interpreter = find_interpreter(spec.python) if spec else None
+    if spec and interpreter is None:
+        session.error(f"sweep: python{spec.python} not found on PATH, in pyenv or uv")
+    try:
+        sweep_from_matrix(MATRIX, str(interpreter), session.posargs, ROOT, session.log)
+    except ValueError as exc:
+        session.error(str(exc))
+    report(session)
 
 
 def _record_not_run(python: str, targets: list[str], reason: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from harness.checker import PROPERTIES
 from harness.loops import LOOP_FACTORIES
@@ -46,6 +47,18 @@ class Loop:
     requirement: Optional[str]
     requires_python: str
     optional: bool
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The ``sweep:`` section: which releases ``nox -s sweep`` runs unpatched, and where."""
+
+    package: str
+    first: str  # the oldest release swept
+    last: Optional[str]  # the newest release swept; None: the newest on PyPI at sweep time
+    python: str
+    loop: str
+    timeout: Optional[float]  # seconds per cell; None: harness.cell's default
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class Matrix:
     rules: tuple[dict[str, Any], ...]
     exclusions: tuple[dict[str, Any], ...] = ()
     bench: Optional[Bench] = None  # no ``bench:`` section: ``nox -s bench`` has nothing to do
+    sweep: Optional[Sweep] = None
 
     def target_id(self, label: str) -> str:
         """``minimal`` or ``openai-agents==X`` -> the matrix's target id."""
@@ -205,6 +219,7 @@ def parse_matrix(data: Any) -> Matrix:
                 raise _fail(f"expectations[{index}].targets", target,
                             ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
     bench = _parse_bench(data.get("bench"), data, targets, loops)
+    sweep = _parse_sweep(data.get("sweep"), loops)
     return Matrix(
         targets=targets,
         pythons=tuple(data["pythons"]),
@@ -214,6 +229,7 @@ def parse_matrix(data: Any) -> Matrix:
         rules=tuple(data["expectations"]),
         exclusions=tuple(data.get("exclusions", ())),
         bench=bench,
+        sweep=sweep,
     )
 
 
@@ -246,6 +262,19 @@ def _parse_bench(
         long_runs=spec["long_runs"],
         budget=float(spec["budget"]),
     )
+
+
+def _parse_sweep(spec: Optional[dict[str, Any]], loops: dict[str, Loop]) -> Optional[Sweep]:
+    """The schema has checked the shapes; here, what needs the rest of the file."""
+    if spec is None:
+        return None
+    if spec["loop"] not in loops:
+        raise _fail("sweep.loop", spec["loop"], ", ".join(loops))
+    last = spec.get("to")
+    if last is not None and Version(last) < Version(spec["from"]):
+        raise _fail("sweep.to", last, f"null or a release not older than {spec['from']}")
+    return Sweep(spec["package"], spec["from"], last, spec["python"], spec["loop"],
+                 spec.get("timeout"))
 
 
 def load_matrix(path: Optional[Path] = None) -> Matrix:

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
-TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench")  # in file order
+TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench", "sweep")  # in file order
 
 _ONE_SPECIFIER = r"(==|!=|<=|>=|<|>|~=)\s*3(\.\d+)*"
 _REQUIRES_PYTHON = {
@@ -32,6 +32,11 @@ _REQUIREMENT = {
     "type": "string",
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[.*\])?\s*([=<>!~]=?.*)?(;.*)?$",
     "description": "a pip requirement such as 'uvloop==0.23.0'",
+}
+_RELEASE = {
+    "type": "string",
+    "pattern": r"^\d+(\.\d+)*$",
+    "description": "a quoted release version such as '0.0.3'",
 }
 
 
@@ -171,6 +176,19 @@ def matrix_schema(
                     ),
                 },
                 "bench": _bench(targets, loops),
+                "sweep": _closed(
+                    {
+                        "package": {"enum": ["openai-agents"]},
+                        "from": _RELEASE,
+                        "to": {"oneOf": [{"type": "null", "description": "null (the newest)"},
+                                         _RELEASE]},
+                        "python": _PYTHON,
+                        "loop": _enum(loops),
+                        "timeout": {"type": "number", "exclusiveMinimum": 0,
+                                    "description": "seconds per cell, a positive number"},
+                    },
+                    required=("package", "from", "python", "loop"),
+                ),
             },
             required=REQUIRED_KEYS,
         ),

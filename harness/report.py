@@ -3,7 +3,8 @@
     python -m harness.report [--results results] [--out reports] [--diff OLD.json]
 
 Merges every results file (harness.merge), judges each fix (harness.verdict), adds what each
-fix costs where ``nox -s bench`` measured it (harness.costs, ``results/bench/``) and renders
+fix costs where ``nox -s bench`` measured it (harness.costs, ``results/bench/``) and the sweep
+across releases when ``results/sweep`` exists (harness.sweep_report), and renders
 ``reports/report.{md,html,json}`` with the Jinja2 templates in ``harness/templates``. The JSON
 follows ``harness/report.schema.json``. Everything but the ``provenance`` block depends only on
 the results, so the same results give the same report. ``--diff`` compares with an earlier
@@ -27,6 +28,7 @@ from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
 from harness.results import matrix_hash, write_text_atomically
+from harness.sweep_report import build_sweep
 from harness.verdict import Verdict, judge
 
 SCHEMA_VERSION = 1
@@ -174,8 +176,12 @@ def _provenance(merged: Merged) -> dict[str, Any]:
     }
 
 
-def build_report(merged: Merged, matrix: Matrix, costs: Optional[Costs] = None) -> dict[str, Any]:
-    """``costs``: the benchmark files (harness.costs); None or empty: the report has none."""
+def build_report(
+    merged: Merged, matrix: Matrix, costs: Optional[Costs] = None, *,
+    sweep: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
+    """``costs``: the benchmark files (harness.costs); None or empty: the report has none.
+    ``sweep``: the sweep across releases (harness.sweep_report), None when never swept."""
     costs = costs or Costs()
     verdict: Verdict = judge(merged, matrix.fixes)
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
@@ -241,6 +247,7 @@ def build_report(merged: Merged, matrix: Matrix, costs: Optional[Costs] = None) 
         ],
         "legend": SHORT_NAMES,
         "provenance": _provenance(merged),
+        "sweep": sweep,
     }
 
 
@@ -296,7 +303,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
     merged = merge(args.results, matrix, matrix_hash())
-    report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash))
+    report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash),
+                          sweep=build_sweep(args.results, list(matrix.scenarios)))
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

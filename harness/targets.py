@@ -152,10 +152,13 @@ class AgentsLibrary(Library):
         self._agents.set_trace_processors([recorder])  # replaces the default OpenAI exporter
 
     def start_run(self, run: RunRecord) -> Any:
-        from repro.fake_model import FakeStreamingModel
+        from repro.fake_model import FakeModelProvider, FakeStreamingModel
 
-        agent = self._agents.Agent(name=run.agent_name, model=FakeStreamingModel(run.script))
-        config = self._agents.RunConfig(workflow_name=run.workflow_name)
+        model = FakeStreamingModel(run.script)
+        agent = self._agents.Agent(name=run.agent_name, model=model)
+        config = self._agents.RunConfig(
+            workflow_name=run.workflow_name, model_provider=FakeModelProvider(model)
+        )
         return self._agents.Runner.run_streamed(agent, "Say something.", run_config=config)
 
     def delta_text(self, event: Any) -> Optional[str]:

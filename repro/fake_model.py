@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agents.models.interface import Model
+from agents.models.interface import Model, ModelProvider
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -90,3 +90,18 @@ class FakeStreamingModel(Model):
             response=_response(self.script.text),
             sequence_number=sequence,
         )
+
+
+class FakeModelProvider(ModelProvider):
+    """Resolves every model name to one fake model.
+
+    A ``RunConfig`` always has a provider; the default one builds an OpenAI client, which in
+    early releases (0.0.3) happens as the ``RunConfig`` is created and raises without an API
+    key. The agent's own model is used for the run; this provider is never asked for one.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def get_model(self, model_name: Any) -> Model:
+        return self.model

@@ -169,3 +169,30 @@ def test_bench_section_is_optional_and_checked(data):
     assert "bench.python: bad value '3.8'; allowed: 3.9, 3.10," in _error(data)
     del data["bench"]
     assert parse_matrix(data).bench is None
+def test_sweep_section(data):
+    sweep = parse_matrix(data).sweep
+    assert (sweep.package, sweep.first, sweep.last) == ("openai-agents", "0.0.3", None)
+    del data["sweep"]
+    assert parse_matrix(data).sweep is None  # optional: only `nox -s sweep` needs it
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"form": "0.0.3"}, "sweep.form: unknown key 'form'; allowed: package, from, to,"),
+    ({"from": 0.3}, "sweep.from: bad value 0.3; allowed: a quoted release version"),
+    ({"to": "latest"}, "sweep.to: bad value 'latest'; allowed: null (the newest), a quoted"),
+    ({"package": "langchain"}, "sweep.package: bad value 'langchain'; allowed: openai-agents"),
+    ({"loop": "trio"}, "sweep.loop: bad value 'trio'; allowed: asyncio, asyncio-eager,"),
+    ({"to": "0.0.2"}, "sweep.to: bad value '0.0.2'; allowed: null or a release not older"),
+    ({"timeout": 0}, "sweep.timeout: bad value 0; allowed: seconds per cell"),
+])
+def test_bad_sweep_section(data, change, expected):
+    data["sweep"].update(change)
+    assert expected in _error(data)
+
+
+def test_sweep_loop_must_be_in_the_file(data):
+    for other in ("bench", "exclusions"):  # sections that may name loops too
+        data.pop(other, None)
+    del data["loops"]["uvloop"]
+    data["sweep"]["loop"] = "uvloop"
+    assert "sweep.loop: bad value 'uvloop'; allowed: asyncio, asyncio-eager, rloop" in _error(data)
