@@ -121,7 +121,11 @@ def run_cell(
 
     recorder = RecordingProcessor()
     library.install_recorder(recorder)
-    probe = Probe()
+    probe = Probe(
+        events=recorder.events,
+        model_spans=library.model_spans,
+        current=lambda: (library.current_trace_id(), library.current_span_id()),
+    )
     sink = ErrorSink()
     sink.watch_loop(event_loop)
 
@@ -154,6 +158,9 @@ def run_cell(
                 contextvars.Context().run(run_on_loop, event_loop, main)
         except CellTimeout:
             pass  # raised into the loop itself rather than into one of its tasks
+        except Exception as exc:  # the loop itself failed: nothing it ran can be vouched for
+            result.status = "error"
+            result.reason = f"the event loop failed: {type(exc).__name__}: {exc}"
         if hard.fired:
             timed_out(f"the event loop was blocked past the hard deadline of {hard_deadline:g} s")
         sink.collect_unretrieved()

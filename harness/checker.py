@@ -10,9 +10,17 @@ A fix passes a cell only on these properties, never on "no exception":
 - no-leak: the current trace and span are back to their prior values in the caller's and
   every consumer's Context afterwards.
 - isolated: runs have distinct traces, and every span carries its own run's trace id.
-- consumer-spans-attached: spans the consumer opens are real spans in the run's trace.
+- consumer-spans-attached: spans the consumer opens, and spans of the tasks it spawns while
+  handling an event, are real spans in the run's trace.
 - output-intact: each consumer got exactly the expected deltas, the final output, and only
-  the error it was meant to see; over HTTP, the client read exactly those deltas, cleanly.
+  the error it was meant to see; the scripted tools ran; over HTTP, the client read exactly
+  those deltas, cleanly.
+- spans-filed: every span the library opens (agent, response, function, handoff, guardrail)
+  is recorded, in its own run's trace, under a parent in that trace; a nested run's spans
+  are in its own trace or in the enclosing run's.
+- released: once a run is done and every consumer has let go of its stream (exhausted,
+  closed, cancelled or dropped), its trace ends within one gc pass and ``LET_GO_TURNS`` loop
+  turns, and is not current in the task that let go.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from harness.errors import ErrorRecord, describe
-from harness.probe import ContextSnapshot, Probe, RunRecord
+from harness.probe import LET_GO_TURNS, Probe, RunRecord
 from harness.recorder import TraceEvent
 
 PROPERTIES = (
@@ -34,6 +42,8 @@ PROPERTIES = (
     "isolated",
     "consumer-spans-attached",
     "output-intact",
+    "spans-filed",
+    "released",
 )
 
 # How tables and reports name a failing property in a narrow cell.
@@ -45,7 +55,11 @@ SHORT_NAMES = {
     "isolated": "isolation",
     "consumer-spans-attached": "consumer-spans",
     "output-intact": "output",
+    "spans-filed": "filing",
+    "released": "held-open",
 }
+
+LIBRARY_SPAN_TYPES = ("agent", "response", "function", "handoff", "guardrail")
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,17 @@ class TraceLog:
         return next(matches, None)
 
     def own_trace(self, run: RunRecord) -> Optional[str]:
-        """The trace started for this run (named after its workflow), if there is one."""
-        return next((t for t, n in self.trace_names.items() if n == run.workflow_name), None)
+        """The trace started for this run (named after its workflow, or the enclosing trace it
+        was started in), if there is one."""
+        return next((t for t, n in self.trace_names.items() if n == run.trace_name), None)
+
+    def trace_of(self, run: RunRecord, runs: list[RunRecord]) -> Optional[str]:
+        """The trace this run's spans belong in: its own; for a nested run that started none,
+        the enclosing run's."""
+        own = self.own_trace(run)
+        if own is None and run.nested_in is not None:
+            return self.trace_of(runs[run.nested_in - 1], runs)
+        return own
 
     def run_of_span(self, span_id: Optional[str]) -> Optional[int]:
         """Which run a span belongs to: its own name, or the agent span it descends from."""
@@ -118,7 +141,7 @@ class TraceLog:
 def check_trace_ended_once(probe: Probe, log: TraceLog) -> PropertyResult:
     evidence = []
     for run in probe.runs:
-        if log.own_trace(run) is None:
+        if log.trace_of(run, probe.runs) is None:
             evidence.append(f"run {run.index} started no trace of its own")
     for trace_id, name in log.trace_names.items():
         starts = log.count("trace_start", trace_id, "trace_id")
@@ -143,7 +166,8 @@ def check_spans_closed(log: TraceLog) -> PropertyResult:
     return _result(evidence)
 
 
-def check_no_leak(snapshots: list[ContextSnapshot]) -> PropertyResult:
+def check_no_leak(probe: Probe) -> PropertyResult:
+    snapshots = probe.snapshots
     before = next((s for s in snapshots if s.label == "caller before"), None)
     if before is None:
         return PropertyResult("fail", ("no snapshot of the caller before the run",))
@@ -151,18 +175,19 @@ def check_no_leak(snapshots: list[ContextSnapshot]) -> PropertyResult:
     for snap in snapshots:
         if snap is before:
             continue
-        if snap.trace_id != before.trace_id:
-            evidence.append(
-                f"{snap.label}: current trace is {snap.trace_id} (was {before.trace_id})"
-            )
-        if snap.span_id != before.span_id:
-            evidence.append(f"{snap.label}: current span is {snap.span_id} (was {before.span_id})")
+        trace_id, span_id = before.trace_id, before.span_id
+        if snap.run is not None and 0 < snap.run <= len(probe.runs):
+            trace_id, span_id = probe.runs[snap.run - 1].context_before
+        if snap.trace_id != trace_id:
+            evidence.append(f"{snap.label}: current trace is {snap.trace_id} (was {trace_id})")
+        if snap.span_id != span_id:
+            evidence.append(f"{snap.label}: current span is {snap.span_id} (was {span_id})")
     return _result(evidence)
 
 
 def check_isolated(probe: Probe, log: TraceLog) -> PropertyResult:
     evidence = []
-    own = {run.index: log.own_trace(run) for run in probe.runs}
+    own = {run.index: log.trace_of(run, probe.runs) for run in probe.runs}
     for run in probe.runs:
         if own[run.index] is None:
             joined = {
@@ -170,7 +195,8 @@ def check_isolated(probe: Probe, log: TraceLog) -> PropertyResult:
             }
             where = ", ".join(sorted(joined)) or "no trace"
             evidence.append(f"run {run.index} has no trace of its own; its spans went to {where}")
-    for trace_id, count in Counter(t for t in own.values() if t).items():
+    independent = [own[run.index] for run in probe.runs if run.nested_in is None]
+    for trace_id, count in Counter(t for t in independent if t).items():
         if count > 1:
             evidence.append(f"trace {trace_id} is shared by {count} runs")
     for span in log.spans.values():
@@ -189,7 +215,9 @@ def check_consumer_spans_attached(probe: Probe, log: TraceLog) -> PropertyResult
         return PropertyResult("n/a", ("the consumer opens no spans in this scenario",))
     evidence = []
     for run in probe.runs:
-        expected = log.own_trace(run)
+        if run.nested_in is not None and not run.consumer_spans:
+            continue  # read by the consumer of the enclosing run, which opens its spans
+        expected = log.trace_of(run, probe.runs)
         if not run.consumer_spans:
             evidence.append(f"the consumer of run {run.index} opened no span")
         for span in run.consumer_spans:
@@ -205,7 +233,10 @@ def check_consumer_spans_attached(probe: Probe, log: TraceLog) -> PropertyResult
 def check_output_intact(probe: Probe) -> PropertyResult:
     evidence = []
     for run in probe.runs:
-        if tuple(run.texts) != run.expect_texts:
+        got = tuple(run.texts)
+        if run.texts_may_stop_early and got == run.expect_texts[:len(got)]:
+            pass
+        elif got != run.expect_texts:
             evidence.append(
                 f"run {run.index}: got deltas {run.texts!r}, expected {run.expect_texts!r}"
             )
@@ -219,6 +250,13 @@ def check_output_intact(probe: Probe) -> PropertyResult:
                 f"run {run.index}: the HTTP client read {run.client_texts!r},"
                 f" expected {run.expect_texts!r}"
             )
+        if run.script.tool_calls and run.expect_final_output is not None and (
+            len(run.tool_calls) != len(run.script.tool_calls)
+        ):
+            evidence.append(
+                f"run {run.index}: tools ran {run.tool_calls!r},"
+                f" the model called {[c.tool for c in run.script.tool_calls]!r}"
+            )
         if run.client_error is not None:
             evidence.append(f"run {run.index}: the HTTP client got {run.client_error}")
         if run.expect_error is not None and not isinstance(run.consumer_error, run.expect_error):
@@ -226,6 +264,82 @@ def check_output_intact(probe: Probe) -> PropertyResult:
             evidence.append(
                 f"run {run.index}: consumer saw {got}, expected {run.expect_error.__name__}"
             )
+    return _result(evidence)
+
+
+def _expected_library_spans(run: RunRecord, model_spans: bool) -> list[tuple[str, int]]:
+    """(span type, how many) a finished run must have recorded: an agent span per agent, a
+    response span per model call (libraries whose model opens one), a function span per tool
+    call, a handoff span per handoff, a guardrail span per guardrail."""
+    script = run.script
+    expected = [("agent", 1 + len(script.handoffs))]
+    if model_spans:
+        expected.append(("response", script.turns))
+    expected += [("function", len(script.tool_calls)), ("handoff", len(script.handoffs)),
+                 ("guardrail", len(script.guardrails))]
+    return [(kind, count) for kind, count in expected if count]
+
+
+def check_spans_filed(probe: Probe, log: TraceLog) -> PropertyResult:
+    evidence = []
+    traces = {run.index: log.trace_of(run, probe.runs) for run in probe.runs}
+    for span in log.spans.values():
+        label = f"span {span.span_id} ({span.name})"
+        if span.trace_id not in log.trace_names:
+            evidence.append(f"{label} is in trace {span.trace_id}, which was never started")
+            continue
+        parent = log.spans.get(span.parent_id) if span.parent_id else None
+        if span.parent_id and parent is None:
+            evidence.append(f"{label}: its parent {span.parent_id} was never recorded")
+        elif parent is not None and parent.trace_id != span.trace_id:
+            evidence.append(
+                f"{label} is in trace {span.trace_id}, its parent {parent.span_id} in"
+                f" {parent.trace_id}"
+            )
+        index = log.run_of_span(span.span_id)
+        if index is None:
+            if span.trace_id not in traces.values():
+                evidence.append(f"{label} is in trace {span.trace_id}, which is no run's")
+            continue
+        run = probe.runs[index - 1] if 0 < index <= len(probe.runs) else None
+        if run is None:
+            continue
+        allowed = {traces[index]}
+        if run.nested_in is not None:
+            allowed.add(traces[run.nested_in])
+        if span.trace_id not in allowed:
+            name = log.trace_names.get(span.trace_id)
+            evidence.append(
+                f"{label} of run {index} is in trace {span.trace_id} ({name}),"
+                f" not its run's {traces[index]}"
+            )
+    for run in probe.runs:
+        if run.expect_final_output is None:
+            continue  # cut short: which spans it got to open depends on where it stopped
+        mine = [s for s in log.spans.values() if log.run_of_span(s.span_id) == run.index]
+        for kind, count in _expected_library_spans(run, probe.model_spans):
+            found = sum(1 for s in mine if s.span_type == kind)
+            if found < count:
+                evidence.append(
+                    f"run {run.index}: {found} {kind} span(s) recorded, expected {count}"
+                )
+    return _result(evidence)
+
+
+def check_released(probe: Probe) -> PropertyResult:
+    if not probe.let_go:
+        return PropertyResult("n/a", ("the scenario takes no let-go checkpoint",))
+    evidence = []
+    for point in probe.let_go:
+        if not point.run_done:
+            evidence.append(f"run {point.run}: its task still running after every consumer let go")
+        if not point.trace_ended:
+            evidence.append(
+                f"run {point.run}: its trace had not ended one gc pass and {LET_GO_TURNS} loop"
+                " turns after every consumer let go"
+            )
+        if point.current_here:
+            evidence.append(f"run {point.run}: its trace still current after every consumer let go")
     return _result(evidence)
 
 
@@ -237,9 +351,16 @@ def check(
         "no-error": check_no_error(probe, errors),
         "trace-ended-once": check_trace_ended_once(probe, log),
         "spans-closed": check_spans_closed(log),
-        "no-leak": check_no_leak(probe.snapshots),
+        "no-leak": check_no_leak(probe),
         "isolated": check_isolated(probe, log),
         "consumer-spans-attached": check_consumer_spans_attached(probe, log),
         "output-intact": check_output_intact(probe),
+        "spans-filed": check_spans_filed(probe, log),
+        "released": check_released(probe),
     }
-    return Verdict(properties, list(notes))
+    notes = list(notes)
+    for point in probe.let_go:
+        if point.trace_ended:
+            notes.append(f"run {point.run}: trace ended {point.loop_turns} loop turn(s) after"
+                         " one gc pass once every consumer had let go")
+    return Verdict(properties, notes)

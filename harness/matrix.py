@@ -40,6 +40,9 @@ class MatrixError(ValueError):
 class Target:
     requirement: Optional[str]  # None: the stdlib model, nothing to install
     requires_python: str  # PEP 440 specifier; "" = any
+    baseline: Optional[str] = None
+    """For a fixed release: the affected target whose unpatched (``none``) cells it is judged
+    against."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,13 @@ class Matrix:
                 return target_id
         known = ", ".join(self.targets)
         raise MatrixError(f"targets: no target installs {label!r}; known: {known}")
+
+    def baseline_of(self, target: str) -> Optional[str]:
+        """The target whose unpatched cells ``target``'s cells are compared with: itself when
+        the fix ``none`` applies to it, else its ``baseline:`` (None: no comparison)."""
+        if target in self.fixes.get("none", ()):
+            return target
+        return self.targets[target].baseline
 
     def fixes_for(self, target: str) -> tuple[str, ...]:
         return tuple(fix for fix, targets in self.fixes.items() if target in targets)
@@ -198,7 +208,9 @@ def parse_matrix(data: Any) -> Matrix:
 
     targets = {}
     for target_id, spec in data["targets"].items():
-        targets[target_id] = Target(spec["requirement"], spec.get("requires_python", ""))
+        targets[target_id] = Target(
+            spec["requirement"], spec.get("requires_python", ""), spec.get("baseline")
+        )
     loops = {}
     for name, spec in data["loops"].items():
         loops[name] = Loop(
@@ -210,6 +222,11 @@ def parse_matrix(data: Any) -> Matrix:
             SpecifierSet(spec)
         except InvalidSpecifier:
             raise _fail(f"{key}.requires_python", spec, "a PEP 440 specifier") from None
+    for target_id, target in targets.items():
+        if target.baseline is not None and target.baseline not in data["fixes"].get(
+                "none", {}).get("applies_to", ()):
+            raise _fail(f"targets.{target_id}.baseline", target.baseline,
+                        "a target the fix 'none' applies to")
     for index, rule in enumerate(data["expectations"]):
         for loop in rule.get("loops", ()):
             if loop not in loops:

@@ -115,6 +115,11 @@ def matrix_schema(
                                 ]
                             },
                             "requires_python": _REQUIRES_PYTHON,
+                            "baseline": {
+                                **_enum(targets),
+                                "description": "the affected target this release fixes; its "
+                                "unpatched cells are what this one must not do worse than",
+                            },
                         },
                         required=("requirement",),
                     ),

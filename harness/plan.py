@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from harness.matrix import Matrix, short_python
+from harness.probe import ONE_TASK_SUFFIX
 
 
 @dataclass(frozen=True, order=True)
@@ -46,6 +47,18 @@ def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
         or matrix.loop_not_run(cell.loop, cell.python)
         or matrix.excluded(cell.target, cell.scenario, cell.loop, cell.python)
     )
+
+
+LEGACY_REFERENCES = {"other_task": "same_task"}
+
+
+def reference_of(matrix: Matrix, scenario: str) -> Optional[str]:
+    """The one-task reference of ``scenario`` (the same usage, consumed in the caller's task),
+    if the matrix runs one: ``<scenario>_one_task``, or ``same_task`` for ``other_task``."""
+    for candidate in (scenario + ONE_TASK_SUFFIX, LEGACY_REFERENCES.get(scenario)):
+        if candidate is not None and candidate in matrix.scenarios:
+            return candidate
+    return None
 
 
 def session_name(python: str, target: str) -> str:

@@ -20,6 +20,12 @@ class TraceEvent:
     span_id: Optional[str] = None
     parent_id: Optional[str] = None
     name: str = ""
+    span_type: str = ""  # "agent", "response", "function", "handoff", "guardrail", "custom"
+
+
+def span_type(span: Any) -> str:
+    data = getattr(span, "span_data", None)
+    return str(getattr(data, "type", None) or getattr(span, "span_type", "") or "")
 
 
 def span_name(span: Any) -> str:
@@ -50,13 +56,13 @@ class RecordingProcessor:
     def on_span_start(self, span: Any) -> None:
         self._add(
             "span_start", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
-            name=span_name(span),
+            name=span_name(span), span_type=span_type(span),
         )
 
     def on_span_end(self, span: Any) -> None:
         self._add(
             "span_end", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
-            name=span_name(span),
+            name=span_name(span), span_type=span_type(span),
         )
 
     def shutdown(self) -> None:

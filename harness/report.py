@@ -29,7 +29,7 @@ from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
 from harness.results import matrix_hash, write_text_atomically
 from harness.sweep_report import build_sweep
-from harness.verdict import Verdict, judge
+from harness.verdict import RULE, Verdict, judge
 
 SCHEMA_VERSION = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -176,6 +176,44 @@ def _provenance(merged: Merged) -> dict[str, Any]:
     }
 
 
+def _rests_on(merged: Merged, verdict: Verdict) -> dict[str, Any]:
+    """How many scenarios, properties, Pythons, loops and targets the verdict's cells cover."""
+    ran = [r.cell for r in merged.records.values() if r.outcome != "not run"]
+    return {
+        "scenarios": len({c.scenario for c in ran}),
+        "properties": verdict.properties_judged,
+        "pythons": sorted({c.python for c in ran}),
+        "loops": sorted({c.loop for c in ran}),
+        "targets": sorted({c.target for c in ran}),
+        "cells_run": len(ran),
+        "cells_not_run": len(merged.records) - len(ran),
+    }
+
+
+def _scenario_table(matrix: Matrix, verdict: Verdict) -> list[dict[str, Any]]:
+    """Scenario x fix: "pass", the failing properties (narrowed where they do not fail
+    everywhere), marked when they regress, or "not run"."""
+    from repro.scenarios import FAMILY_OF
+
+    rows = []
+    for scenario in matrix.scenarios:
+        cells = []
+        for fix_verdict in verdict.fixes:
+            if scenario not in fix_verdict.ran_by_scenario:
+                cells.append({"fix": fix_verdict.fix, "outcome": "not run", "text": "not run"})
+                continue
+            problems = fix_verdict.broken_scenarios().get(scenario, [])
+            regressed = fix_verdict.regressed_pairs().get(scenario, [])
+            outcome = "regresses" if regressed else ("fail" if problems else "pass")
+            text = "; ".join(problems) or "pass"
+            if regressed:
+                text = f"REGRESSES ({', '.join(regressed)}): {text}"
+            cells.append({"fix": fix_verdict.fix, "outcome": outcome, "text": text})
+        rows.append({"scenario": scenario, "family": FAMILY_OF.get(scenario, ""),
+                     "cells": cells})
+    return rows
+
+
 def build_report(
     merged: Merged, matrix: Matrix, costs: Optional[Costs] = None, *,
     sweep: Optional[dict[str, Any]] = None,
@@ -183,7 +221,7 @@ def build_report(
     """``costs``: the benchmark files (harness.costs); None or empty: the report has none.
     ``sweep``: the sweep across releases (harness.sweep_report), None when never swept."""
     costs = costs or Costs()
-    verdict: Verdict = judge(merged, matrix.fixes)
+    verdict: Verdict = judge(merged, matrix)
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         cell = record.cell
@@ -210,8 +248,10 @@ def build_report(
         "matrix_hash": merged.matrix_hash,
         "verdict": {
             "statement": verdict.statement(),
+            "rule": RULE,
             "recommended": verdict.recommended,
             "closest": verdict.closest.fix if verdict.closest else None,
+            "rests_on": _rests_on(merged, verdict),
             "fixes": [
                 {
                     "fix": v.fix,
@@ -220,9 +260,19 @@ def build_report(
                     "cells_run": v.cells_run,
                     "cells_failing": v.cells_failing,
                     "summary": v.summary(),
+                    "regresses": [{"scenario": s, "properties": p}
+                                  for s, p in v.regressed_pairs().items()],
+                    "repaired": len(v.repaired),
+                    "short_of_reference": [list(pair) for pair in sorted(v.short)],
                 }
                 for v in verdict.fixes
             ],
+            "comparisons": [
+                {"fix": c.fix, "release": c.release, "better": c.better, "worse": c.worse,
+                 "compared": c.compared, "text": c.text()}
+                for c in verdict.comparisons
+            ],
+            "scenario_table": _scenario_table(matrix, verdict),
         },
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,

@@ -19,6 +19,10 @@ from harness.probe import ConsumerSpan, RunRecord
 from harness.recorder import RecordingProcessor
 
 
+class Unsupported(RuntimeError):
+    """The library has no such feature (the stdlib model has no tools, handoffs, guardrails)."""
+
+
 @dataclass(frozen=True)
 class PatchPoints:
     """Where a fix may patch: the same shape in the stdlib model and in openai-agents."""
@@ -39,6 +43,8 @@ class Library(abc.ABC):
     name: str
     version: str
     points: PatchPoints
+    model_spans = False
+    """Whether a run records a span per model call (openai-agents' response spans)."""
 
     @property
     def target_label(self) -> str:
@@ -51,6 +57,19 @@ class Library(abc.ABC):
     @abc.abstractmethod
     def start_run(self, run: RunRecord) -> Any:
         """Call the library's streamed run from the current task; return its result object."""
+
+    async def run_to_completion(self, run: RunRecord) -> Any:
+        """The library's non-streamed run (``Runner.run``) of ``run``'s script; its output."""
+        raise Unsupported(f"{self.target_label} has no non-streamed run")
+
+    @abc.abstractmethod
+    def enclosing_trace(self, name: str) -> AbstractContextManager[Any]:
+        """A trace opened by user code around the run (``with trace(name):``)."""
+
+    def error_class(self, kind: str) -> type:
+        """The exception the library raises to the consumer for ``kind``: ``max_turns``
+        (turns exceeded) or ``input_tripwire`` (an input guardrail tripped)."""
+        raise Unsupported(f"{self.target_label} has no {kind} error")
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:
         return result.stream_events()  # the library's own generator, never wrapped
@@ -85,6 +104,10 @@ class Library(abc.ABC):
         trace = self.points.scope.get_current_trace()
         return None if trace is None else str(trace.trace_id)
 
+    def current_trace_name(self) -> Optional[str]:
+        trace = self.points.scope.get_current_trace()
+        return None if trace is None else str(trace.name)
+
     def current_span_id(self) -> Optional[str]:
         span = self.points.scope.get_current_span()
         return None if span is None else str(span.span_id)
@@ -108,9 +131,14 @@ class MinimalLibrary(Library):
         self._minimal.processors[:] = [recorder]
 
     def start_run(self, run: RunRecord) -> Any:
+        if run.script.uses_agent_features:
+            raise Unsupported("the stdlib model has no tools, handoffs, guardrails or max_turns")
         return self._minimal.Runner.run_streamed(
             run.agent_name, run.script.stream(), run.workflow_name
         )
+
+    def enclosing_trace(self, name: str) -> AbstractContextManager[Any]:
+        return self._minimal.trace(name)
 
     def delta_text(self, event: Any) -> Optional[str]:
         return event if isinstance(event, str) else None
@@ -125,6 +153,8 @@ class MinimalLibrary(Library):
 
 
 class AgentsLibrary(Library):
+    model_spans = True
+
     def __init__(self) -> None:
         import agents
         import agents.result
@@ -152,14 +182,41 @@ class AgentsLibrary(Library):
         self._agents.set_trace_processors([recorder])  # replaces the default OpenAI exporter
 
     def start_run(self, run: RunRecord) -> Any:
+        agent, config, turns = self._setup(run)
+        return self._agents.Runner.run_streamed(
+            agent, "Say something.", run_config=config, **turns
+        )
+
+    async def run_to_completion(self, run: RunRecord) -> Any:
+        agent, config, turns = self._setup(run)
+        result = await self._agents.Runner.run(
+            agent, "Say something.", run_config=config, **turns
+        )
+        return result.final_output
+
+    def _setup(self, run: RunRecord) -> tuple[Any, Any, dict[str, Any]]:
+        """The starting agent (its tools, handoffs and guardrails from the script), the run
+        config and the ``max_turns`` argument, all around one fake model."""
+        from repro.agents_setup import build_agent
         from repro.fake_model import FakeModelProvider, FakeStreamingModel
 
         model = FakeStreamingModel(run.script)
-        agent = self._agents.Agent(name=run.agent_name, model=model)
+        agent = build_agent(self._agents, run, model)
         config = self._agents.RunConfig(
             workflow_name=run.workflow_name, model_provider=FakeModelProvider(model)
         )
-        return self._agents.Runner.run_streamed(agent, "Say something.", run_config=config)
+        turns = {} if run.script.max_turns is None else {"max_turns": run.script.max_turns}
+        return agent, config, turns
+
+    def enclosing_trace(self, name: str) -> AbstractContextManager[Any]:
+        return self._agents.trace(name)  # type: ignore[no-any-return]
+
+    def error_class(self, kind: str) -> type:
+        from agents import exceptions
+
+        classes = {"max_turns": exceptions.MaxTurnsExceeded,
+                   "input_tripwire": exceptions.InputGuardrailTripwireTriggered}
+        return classes[kind]
 
     def delta_text(self, event: Any) -> Optional[str]:
         data = getattr(event, "data", None)

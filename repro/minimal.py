@@ -80,8 +80,11 @@ class Trace:
 
 
 class Span:
-    def __init__(self, name: str, trace: Trace, parent: Optional[Span]) -> None:
+    def __init__(
+        self, name: str, trace: Trace, parent: Optional[Span], span_type: str = "custom"
+    ) -> None:
         self.name, self.trace_id, self.span_id = name, trace.trace_id, f"span_{next(_ids)}"
+        self.span_type = span_type
         self.parent_id = parent.span_id if parent else None
         self._prev_span_token: Optional[contextvars.Token] = None
 
@@ -112,6 +115,17 @@ def custom_span(name: str) -> Iterator[Optional[Span]]:
         yield span
     finally:
         span.finish(reset_current=True)
+
+
+@contextmanager
+def trace(name: str) -> Iterator[Trace]:
+    """An enclosing trace, current for the block (as ``agents.trace``)."""
+    enclosing = Trace(name)
+    enclosing.start(mark_as_current=True)
+    try:
+        yield enclosing
+    finally:
+        enclosing.finish(reset_current=True)
 
 
 class RunResultStreaming:
@@ -155,7 +169,7 @@ class Runner:
         cls, agent_name: str, deltas: Any, streamed_result: RunResultStreaming
     ) -> None:
         trace = Scope.get_current_trace()
-        span = Span(agent_name, trace, None) if trace else None
+        span = Span(agent_name, trace, Scope.get_current_span(), "agent") if trace else None
         if span:
             span.start(mark_as_current=True)
         try:

@@ -1,7 +1,11 @@
-"""What the fake model says: text deltas, optionally a pause or a failure part-way.
+"""What the fake model says, turn by turn, and how the agent around it is set up.
 
-Library-neutral (standard library only), so the stdlib model and the openai-agents fake
-model replay the same script.
+Library-neutral (standard library only): the stdlib model replays the final text turn; the
+openai-agents fake model (``repro.fake_model``) replays every turn as Responses-API events.
+
+A run is a list of turns. The earlier turns (``before``) are each a function tool call or a
+handoff; the last turn streams text deltas, optionally pausing or failing part-way. An agent
+run asks the model once per turn, so a script with a tool call is a two-turn run.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 
 class ModelFailure(RuntimeError):
@@ -17,18 +21,80 @@ class ModelFailure(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A turn in which the model calls the function tool ``tool``; its arguments are streamed
+    in ``chunks`` pieces."""
+
+    tool: str = "lookup"
+    arguments: str = '{"query": "weather"}'
+    chunks: int = 3
+
+    def argument_deltas(self) -> tuple[str, ...]:
+        size = max(1, -(-len(self.arguments) // self.chunks))
+        return tuple(self.arguments[i:i + size] for i in range(0, len(self.arguments), size))
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A turn in which the model hands the run over to the agent named ``<agent>-<to>``."""
+
+    to: str = "specialist"
+
+
+Step = Union[ToolCall, Handoff]
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """An input or output guardrail on the starting agent (openai-agents only).
+
+    ``delay_turns``: loop turns it takes before answering; ``slow`` makes it outlast the whole
+    stream (it waits until cancelled or until the run's stream has been read).
+    """
+
+    kind: str = "input"  # "input" or "output"
+    trips: bool = False
+    slow: bool = False
+    delay_turns: int = 1
+
+
+@dataclass(frozen=True)
 class ModelScript:
     deltas: tuple[str, ...] = ("The ", "quick ", "brown ", "fox ", "jumps.")
     fail_after: Optional[int] = None
-    """Raise ModelFailure after this many deltas."""
+    """Raise ModelFailure after this many deltas of the final turn."""
     pause_after: Optional[int] = None
     """Wait (until cancelled) after this many deltas: holds a consumer mid-stream."""
+    before: tuple[Step, ...] = ()
+    """Turns before the final text turn: tool calls and handoffs, in order."""
+    max_turns: Optional[int] = None
+    """The run's ``max_turns`` (None: the library's default)."""
+    guardrails: tuple[Guardrail, ...] = ()
 
     @property
     def text(self) -> str:
         return "".join(self.deltas)
 
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(step for step in self.before if isinstance(step, ToolCall))
+
+    @property
+    def handoffs(self) -> tuple[Handoff, ...]:
+        return tuple(step for step in self.before if isinstance(step, Handoff))
+
+    @property
+    def turns(self) -> int:
+        return len(self.before) + 1
+
+    @property
+    def uses_agent_features(self) -> bool:
+        """Whether the script needs tools, handoffs, guardrails or max_turns (the stdlib
+        model has none of them)."""
+        return bool(self.before or self.guardrails or self.max_turns is not None)
+
     async def stream(self) -> AsyncIterator[str]:
+        """The final turn's text deltas."""
         for index, delta in enumerate(self.deltas):
             if index == self.fail_after:
                 raise ModelFailure(f"model stream failed after {index} deltas")

@@ -19,6 +19,8 @@ import pytest
 from harness.cell import INTERRUPTED, not_run, run_cell, started
 from harness.matrix import load_matrix
 from harness.plan import CellId, planned_cells, ruled_out
+from harness.probe import ONE_TASK_SUFFIX
+from repro.scenarios import BASIC
 from tests.conftest import CELL_TIMEOUT_KEY, TARGETS_KEY, library_for
 
 
@@ -68,3 +70,60 @@ def test_affected_targets_have_teeth(matrix):
                 assert expected.reproduces and "different Context" in expected.reproduces
             control = matrix.expectation(target, "none", "same_task", loop, "3.11")
             assert control.fails == frozenset()
+
+
+NO_SPLIT_TOKEN = {
+    "enclosing_trace": "the run joins the application's trace and sets no token of its own",
+    "never_iterated": "nobody reads the stream, so nothing resets the token",
+    "kept_reference": "the first stream is never finished; the second run joins its trace",
+}
+"""Realistic scenarios in which unpatched 0.0.11 truly does not raise the ValueError."""
+
+REFERENCES_THE_LIBRARY_GETS_WRONG = {
+    "slow_guardrail_one_task": "the trace ends before the cancelled guardrail's span",
+    "guardrail_trips_one_task": "the trace ends before the run task's spans",
+    "race_disconnect_one_task": "each step runs in a task of its own, as the usage has it",
+    "timeout_per_event_one_task": "0.0.11 swallows the cancelled step: the consumer never sees "
+                                  "the timeout, and the run's spans end after the trace",
+    "timeout_whole_one_task": "the same, around the whole loop",
+    "interleaved_runs_one_task": "the second run joins the first run's current trace",
+    "concurrent_from_one_caller_one_task": "later runs join the first run's current trace",
+    "kept_reference_one_task": "the second run joins the unfinished first run's trace",
+}
+"""One-task references that unpatched 0.0.11 fails on its own, with the reason (read from the
+evidence): a fix is not blamed for these, since the reference does no better."""
+
+
+def _realistic(matrix):
+    return [s for s in matrix.scenarios
+            if s not in BASIC and not s.endswith(ONE_TASK_SUFFIX)]
+
+
+def test_realistic_scenarios_reproduce_unpatched_where_the_token_is_split(matrix):
+    """Every realistic scenario consumed in another task raises the foreign-Context ValueError
+    on unpatched 0.0.11, on every loop (3.11), unless it is listed with the reason it cannot."""
+    for scenario in _realistic(matrix):
+        for loop in matrix.loops:
+            if matrix.excluded("agents-0.0.11", scenario, loop, "3.11"):
+                continue
+            expected = matrix.expectation("agents-0.0.11", "none", scenario, loop, "3.11")
+            if scenario in NO_SPLIT_TOKEN:
+                assert not expected.reproduces, (scenario, loop)
+                continue
+            assert "no-error" in expected.fails, (scenario, loop)
+            assert expected.reproduces and "different Context" in expected.reproduces
+
+
+def test_one_task_references_pass_unpatched_unless_listed(matrix):
+    """The same usage in one task is what the unpatched library gets right: it passes every
+    property on 3.12 (where wait_for no longer spawns a task) unless listed with its reason."""
+    references = [s for s in matrix.scenarios if s.endswith(ONE_TASK_SUFFIX)]
+    assert len(references) >= 20
+    for scenario in references:
+        expected = matrix.expectation("agents-0.0.11", "none", scenario, "asyncio", "3.12")
+        if scenario in REFERENCES_THE_LIBRARY_GETS_WRONG:
+            assert expected.fails, scenario
+            assert not expected.reproduces or scenario in (
+                "race_disconnect_one_task",), scenario
+        else:
+            assert expected.fails == frozenset(), scenario

@@ -9,9 +9,9 @@ import logging
 from harness.checker import check
 from harness.errors import ErrorSink
 from harness.loops import new_loop, run_on_loop
-from harness.probe import ConsumerSpan, ContextSnapshot, Probe
+from harness.probe import ConsumerSpan, ContextSnapshot, LetGo, Probe
 from harness.recorder import TraceEvent
-from repro.model_script import ModelFailure, ModelScript
+from repro.model_script import ModelFailure, ModelScript, ToolCall
 
 
 def _clean_run() -> tuple[Probe, list[TraceEvent]]:
@@ -27,8 +27,8 @@ def _clean_run() -> tuple[Probe, list[TraceEvent]]:
     ]
     events = [
         TraceEvent(0, "trace_start", "t1", name="run-1"),
-        TraceEvent(1, "span_start", "t1", "s1", None, "agent-1"),
-        TraceEvent(2, "span_end", "t1", "s1", None, "agent-1"),
+        TraceEvent(1, "span_start", "t1", "s1", None, "agent-1", "agent"),
+        TraceEvent(2, "span_end", "t1", "s1", None, "agent-1", "agent"),
         TraceEvent(3, "trace_end", "t1", name="run-1"),
     ]
     return probe, events
@@ -80,9 +80,9 @@ def test_span_ending_after_its_trace_is_caught():
     probe, events = _clean_run()
     events = [
         TraceEvent(0, "trace_start", "t1", name="run-1"),
-        TraceEvent(1, "span_start", "t1", "s1", None, "agent-1"),
+        TraceEvent(1, "span_start", "t1", "s1", None, "agent-1", "agent"),
         TraceEvent(2, "trace_end", "t1", name="run-1"),
-        TraceEvent(3, "span_end", "t1", "s1", None, "agent-1"),
+        TraceEvent(3, "span_end", "t1", "s1", None, "agent-1", "agent"),
     ]
     assert _failing(probe, events) == ("spans-closed",)
 
@@ -100,10 +100,12 @@ def test_run_joining_another_runs_trace_is_not_isolated():
     second = probe.new_run()
     second.texts, second.final_output = list(second.script.deltas), second.script.text
     events += [
-        TraceEvent(4, "span_start", "t1", "s2", None, "agent-2"),
-        TraceEvent(5, "span_end", "t1", "s2", None, "agent-2"),
+        TraceEvent(4, "span_start", "t1", "s2", None, "agent-2", "agent"),
+        TraceEvent(5, "span_end", "t1", "s2", None, "agent-2", "agent"),
     ]
-    assert set(_failing(probe, events)) == {"isolated", "trace-ended-once", "spans-closed"}
+    assert set(_failing(probe, events)) == {
+        "isolated", "trace-ended-once", "spans-closed", "spans-filed"
+    }
 
 
 def test_no_op_consumer_span_is_caught():
@@ -111,6 +113,89 @@ def test_no_op_consumer_span_is_caught():
     probe.opens_consumer_spans = True
     probe.runs[0].consumer_spans = [ConsumerSpan("consume-1-1", None, None)]
     assert _failing(probe, events) == ("consumer-spans-attached",)
+
+
+def test_no_op_span_of_a_consumers_child_task_is_caught():
+    probe, events = _clean_run()
+    probe.opens_consumer_spans = True
+    events = [
+        *events[:3],
+        TraceEvent(3, "span_start", "t1", "s2", None, "consume-1-child-1", "custom"),
+        TraceEvent(4, "span_end", "t1", "s2", None, "consume-1-child-1", "custom"),
+        TraceEvent(5, "trace_end", "t1", name="run-1"),
+    ]
+    probe.runs[0].consumer_spans = [ConsumerSpan("consume-1-child-1", "t1", "s2"),
+                                    ConsumerSpan("consume-1-child-2", None, None)]
+    verdict = check(probe, events, [], [])
+    assert verdict.failing == ("consumer-spans-attached",)
+    assert "consume-1-child-2: a no-op span" in verdict.properties[
+        "consumer-spans-attached"].evidence[0]
+
+
+def test_span_under_a_parent_in_another_trace_is_caught():
+    probe, events = _clean_run()
+    second = probe.new_run()
+    second.texts, second.final_output = list(second.script.deltas), second.script.text
+    events = [
+        TraceEvent(0, "trace_start", "t1", name="run-1"),
+        TraceEvent(1, "trace_start", "t2", name="run-2"),
+        TraceEvent(2, "span_start", "t1", "s1", None, "agent-1", "agent"),
+        TraceEvent(3, "span_start", "t2", "s2", None, "agent-2", "agent"),
+        TraceEvent(4, "span_start", "t2", "s3", "s1", "lookup", "function"),
+        TraceEvent(5, "span_end", "t2", "s3", "s1", "lookup", "function"),
+        TraceEvent(6, "span_end", "t2", "s2", None, "agent-2", "agent"),
+        TraceEvent(7, "span_end", "t1", "s1", None, "agent-1", "agent"),
+        TraceEvent(8, "trace_end", "t2", name="run-2"),
+        TraceEvent(9, "trace_end", "t1", name="run-1"),
+    ]
+    verdict = check(probe, events, [], [])
+    assert "spans-filed" in verdict.failing
+    assert any("its parent s1 in t1" in line for line in verdict.properties["spans-filed"].evidence)
+
+
+def test_lost_library_span_is_caught():
+    probe = Probe(model_spans=True)
+    run = probe.new_run(ModelScript(before=(ToolCall(),)))
+    run.texts, run.final_output = list(run.script.deltas), run.script.text
+    run.tool_calls = ["lookup"]
+    probe.snapshots = [ContextSnapshot("caller before", None, None)]
+    events = [
+        TraceEvent(0, "trace_start", "t1", name="run-1"),
+        TraceEvent(1, "span_start", "t1", "s1", None, "agent-1", "agent"),
+        TraceEvent(2, "span_start", "t1", "s2", "s1", "response", "response"),
+        TraceEvent(3, "span_end", "t1", "s2", "s1", "response", "response"),
+        TraceEvent(4, "span_end", "t1", "s1", None, "agent-1", "agent"),
+        TraceEvent(5, "trace_end", "t1", name="run-1"),
+    ]
+    verdict = check(probe, events, [], [])
+    assert verdict.failing == ("spans-filed",)
+    evidence = verdict.properties["spans-filed"].evidence
+    assert "run 1: 1 response span(s) recorded, expected 2" in evidence
+    assert "run 1: 0 function span(s) recorded, expected 1" in evidence
+
+
+def test_nested_run_may_join_the_enclosing_runs_trace():
+    probe, events = _clean_run()
+    nested = probe.new_run(nested_in=1)
+    nested.texts, nested.final_output = list(nested.script.deltas), nested.script.text
+    events = [
+        *events[:2],
+        TraceEvent(2, "span_start", "t1", "s2", None, "agent-2", "agent"),
+        TraceEvent(3, "span_end", "t1", "s2", None, "agent-2", "agent"),
+        *events[2:],
+    ]
+    assert _failing(probe, events) == ()
+
+
+def test_trace_held_open_or_current_after_let_go_is_caught():
+    probe, events = _clean_run()
+    probe.let_go = [LetGo(1, trace_ended=True, loop_turns=0, current_here=False)]
+    assert check(probe, events, [], []).properties["released"].status == "pass"
+    probe.let_go = [LetGo(1, trace_ended=False, loop_turns=-1, current_here=True,
+                          run_done=False)]
+    verdict = check(probe, events, [], [])
+    assert verdict.failing == ("released",)
+    assert len(verdict.properties["released"].evidence) == 3
 
 
 def test_lost_events_and_wrong_error_are_caught():

@@ -97,15 +97,69 @@ def test_verdict_recommends_only_a_fix_that_passes_every_cell_run(tmp_path, matr
     assert verdict["statement"].startswith("Recommended: context_rerun")
 
 
-def test_when_nothing_passes_the_closest_is_named_with_what_it_breaks(tmp_path, matrix):
-    _every_cell_of(tmp_path, matrix, "context_rerun", {"early_break": ("trace-ended-once",),
-                                                      "other_task": ("no-leak",)})
+def test_when_nothing_passes_the_rule_picks_a_fix_that_regresses_nowhere(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "none", {"early_break": ("trace-ended-once", "no-leak"),
+                                              "other_task": ("no-error", "no-leak")})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"early_break": ("trace-ended-once",)})
     _every_cell_of(tmp_path, matrix, "streaming_trace", {"early_break": ("no-error",)})
     verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
-    assert verdict["recommended"] is None
-    assert verdict["closest"] == "streaming_trace"
-    assert verdict["statement"].startswith("No fix passes every property")
-    assert "early_break (no-error)" in verdict["statement"]
+    outcomes = {v["fix"]: v["outcome"] for v in verdict["fixes"]}
+    assert outcomes["streaming_trace"] == "regresses"  # unpatched passes no-error there
+    assert outcomes["context_rerun"] == "fails"  # unpatched fails trace-ended-once too
+    assert verdict["recommended"] == "context_rerun"
+    assert verdict["statement"].startswith("Recommended: context_rerun, with what it still")
+    assert "early_break (trace-ended-once)" in verdict["statement"]
+    regressed = next(v for v in verdict["fixes"] if v["fix"] == "streaming_trace")
+    assert regressed["regresses"] == [{"scenario": "early_break", "properties": ["no-error"]}]
+
+
+def test_a_fix_that_regresses_is_never_recommended_whatever_else_it_passes(tmp_path, matrix):
+    broken = {s: ("no-error", "no-leak") for s in matrix.scenarios
+              if not s.endswith("_one_task") and s != "same_task"}
+    _every_cell_of(tmp_path, matrix, "none", broken)
+    # Passes everything but one property in one one-task reference the unpatched library gets
+    # right: regresses, so it loses to a fix that still fails a property but nowhere worse.
+    _every_cell_of(tmp_path, matrix, "task_affine_trace",
+                   {"child_task_spans_one_task": ("consumer-spans-attached",)})
+    _every_cell_of(tmp_path, matrix, "safe_reset", {"other_task": ("no-leak",)})
+    verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
+    assert verdict["recommended"] == "safe_reset"
+    table = {row["scenario"]: {c["fix"]: c for c in row["cells"]}
+             for row in verdict["scenario_table"]}
+    assert table["child_task_spans_one_task"]["task_affine_trace"]["outcome"] == "regresses"
+    assert table["other_task"]["safe_reset"]["outcome"] == "fail"
+
+
+def test_a_failure_the_one_task_reference_does_not_have_falls_short(tmp_path, matrix):
+    """Unpatched fails ``released`` when consumed elsewhere but not in one task: a fix that
+    still fails it elsewhere does not regress, but falls short of right, and loses to one
+    that does not."""
+    _every_cell_of(tmp_path, matrix, "none", {"tool_call": ("no-error", "released")})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"tool_call": ("released",)})
+    _every_cell_of(tmp_path, matrix, "safe_reset", {"tool_call": ("no-error",),
+                                                    "max_turns": ("no-error",)})
+    verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
+    fixes = {v["fix"]: v for v in verdict["fixes"]}
+    assert fixes["context_rerun"]["regresses"] == []
+    assert fixes["context_rerun"]["short_of_reference"] == [["tool_call", "released"]]
+    assert fixes["safe_reset"]["regresses"] == [{"scenario": "max_turns",
+                                                "properties": ["no-error"]}]
+    assert verdict["recommended"] == "context_rerun"
+
+
+def test_candidates_are_compared_with_each_released_version(tmp_path, matrix):
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"other_task": ("no-leak",)})
+    for cell in planned_cells(matrix, "3.11", ["agents-0.0.12"]):
+        if not matrix.loop_not_run(cell.loop, "3.11") and not matrix.excluded(
+                cell.target, cell.scenario, cell.loop, "3.11"):
+            failing = ("consumer-spans-attached",) if cell.scenario == "consumer_spans" else ()
+            _write(tmp_path, cell, failing)
+    verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
+    (comparison,) = [c for c in verdict["comparisons"] if c["fix"] == "context_rerun"
+                     and c["release"] == "agents-0.0.12"]
+    assert comparison["better"] == {"consumer_spans": ["consumer-spans-attached"]}
+    assert comparison["worse"] == {"other_task": ["no-leak"]}
+    assert "better on consumer_spans (consumer-spans-attached)" in comparison["text"]
 
 
 def test_grid_failures_and_rerun_command(tmp_path, matrix):

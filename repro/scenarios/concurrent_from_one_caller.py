@@ -1,0 +1,20 @@
+"""One caller task starts three runs, then streams them concurrently, one task each.
+
+Stands for fan-out from a single handler (ask three agents, stream all answers) rather than
+one run per request handler. Each run must get its own trace.
+"""
+
+from harness.probe import Probe
+from harness.targets import Library
+from repro.consumer import Placement, consume, let_go
+
+RUNS = 3
+
+
+async def scenario(library: Library, probe: Probe, place: Placement) -> None:
+    runs = [probe.new_run() for _ in range(RUNS)]
+    for run in runs:
+        run.result = library.start_run(run)
+    await place.run_all([consume(library, probe, run) for run in runs])
+    for run in runs:
+        await let_go(library, probe, run)
