@@ -17,7 +17,8 @@ from typing import Optional
 
 from harness.cell import CellResult, run_cell
 from harness.checker import SHORT_NAMES
-from harness.matrix import Matrix, MatrixError, load_matrix
+from harness.matrix import Matrix, MatrixError, load_matrix, short_python
+from harness.plan import CellId, ruled_out
 from harness.targets import Library, installed_agents_version, load_library
 
 ABBREVIATIONS = SHORT_NAMES
@@ -48,7 +49,7 @@ def print_table(matrix: Matrix, library: Library, loop: str) -> int:
     for fix in fixes:
         column = []
         for scenario in matrix.scenarios:
-            if matrix.loop_not_run(loop, python):
+            if ruled_out(matrix, CellId(short_python(python), target, fix, scenario, loop)):
                 column.append("not run")
                 continue
             result = run_cell(library, scenario, fix, loop, target=target)
