@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness import markdown
 from harness.checker import SHORT_NAMES
 from harness.costs import Costs, read_costs
 from harness.matrix import Matrix, MatrixError, load_matrix
@@ -231,6 +232,7 @@ def build_report(
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
         "stale": merged.stale + costs.stale,
         "unreadable": merged.unreadable + costs.unreadable,
+        "unreadable_reasons": dict(merged.problems),
         "costs": costs.by_fix,
         "cells": [
             {
@@ -259,6 +261,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(code=markdown.code, text=markdown.text)
     return env
 
 

@@ -13,12 +13,12 @@ Nothing here starts with ``py``, so the matrix's merge (``results/py*/**``) neve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from harness.checker import PROPERTIES
+from harness.result_files import Problem, read_json
 from harness.sweep import CellOutcome, ReleaseOutcome
 
 SWEEP_FILE = "sweep.json"
@@ -45,8 +45,8 @@ class SweepResults:
 
 def _read(path: Path) -> Optional[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except Problem:
         return None
     return data if isinstance(data, dict) else None
 
