@@ -39,12 +39,24 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from harness.matrix import MatrixError, load_matrix  # noqa: E402
+from harness.matrix import MatrixError, check_pins, load_matrix  # noqa: E402
 from harness.plan import session_name  # noqa: E402
+from harness.settings import SettingError, cell_timeout_from_env, whole_number  # noqa: E402
+
+
+def _only_locking(argv: list[str]) -> bool:
+    """``nox -s lock``: the session that writes the pins may run while they are out of date."""
+    asked = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("-s", "--session",
+                                                                      "--sessions", "-e")]
+    return asked == ["lock"]
+
 
 try:
     MATRIX = load_matrix()
-except MatrixError as exc:
+    if not _only_locking(sys.argv):
+        check_pins(MATRIX)
+    cell_timeout_from_env()  # refused here, before any session installs or runs
+except (MatrixError, SettingError) as exc:
     print(exc, file=sys.stderr)
     sys.exit(2)
 
@@ -287,7 +299,10 @@ def flake_check(session: nox.Session) -> None:
     nox -s flake-check                     # 20 runs on 3.11 (writes .nox/flake-check/run-*)
     nox -s flake-check -- 5 3.12           # 5 runs on 3.12
     """
-    runs = int(session.posargs[0]) if session.posargs else 20
+    try:
+        runs = whole_number("flake-check runs", session.posargs[0]) if session.posargs else 20
+    except SettingError as exc:
+        session.error(str(exc))
     python = session.posargs[1] if len(session.posargs) > 1 else "3.11"
     if python not in MATRIX.pythons:
         session.error(f"python: bad value {python!r}; allowed: {', '.join(MATRIX.pythons)}")

@@ -28,6 +28,7 @@ from harness.costs import Costs, read_costs
 from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
+from harness.result_files import Problem, read_json
 from harness.results import matrix_hash, write_text_atomically
 from harness.sweep_report import build_sweep
 from harness.verdict import Verdict, judge
@@ -301,13 +302,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     old = None
     if args.diff is not None:
         try:
-            old = json.loads(args.diff.read_text())
-        except (OSError, ValueError) as exc:
+            old = read_json(args.diff)
+        except Problem as exc:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
+        from harness.diff import report_problem
+
+        problem = report_problem(old)
+        if problem:
+            print(f"--diff: {args.diff}: {problem}", file=sys.stderr)
+            return 2
     merged = merge(args.results, matrix, matrix_hash())
+    try:
+        sweep = build_sweep(args.results, list(matrix.scenarios))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        where = args.results / "sweep"
+        print(f"{where}: a sweep file has the wrong shape ({exc}); move it away or re-run "
+              "`nox -s sweep`", file=sys.stderr)
+        return 2
     report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash),
-                          sweep=build_sweep(args.results, list(matrix.scenarios)))
+                          sweep=sweep)
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

@@ -80,7 +80,11 @@ def load_sweep(root: Path) -> Optional[SweepResults]:
     """The sweep's records for the Python and loop of the last sweep; None if never swept."""
     meta = _read(root / SWEEP_FILE)
     if meta is None:
+        if (root / SWEEP_FILE).exists():
+            raise ValueError(f"{root / SWEEP_FILE}: not a readable JSON object")
         return None
+    if not (isinstance(meta.get("python"), str) and isinstance(meta.get("loop"), str)):
+        raise ValueError(f"{root / SWEEP_FILE}: no 'python' and 'loop' strings")
     python, loop = meta["python"], meta["loop"]
     releases, records, unreadable = [], {}, []
     for path in sorted(root.glob(f"*/py{python}/{RELEASE_FILE}")):

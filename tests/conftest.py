@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
 import platform
@@ -17,6 +18,7 @@ from harness.cell import DEFAULT_TIMEOUT, CellResult
 from harness.matrix import Matrix, MatrixError, load_matrix, short_python
 from harness.plan import session_name
 from harness.results import provenance, write_cell, write_session
+from harness.settings import SettingError, cell_timeout_from_env, positive_seconds
 from harness.targets import Library, installed_agents_version, load_library
 
 
@@ -83,8 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--cell-timeout",
-        type=float,
-        default=float(os.environ.get("CTXRESET_CELL_TIMEOUT") or DEFAULT_TIMEOUT),
+        type=_seconds,
+        default=None,
         help=f"seconds a cell's scenario may run before it is recorded 'timeout' (default "
         f"{DEFAULT_TIMEOUT:g}; env CTXRESET_CELL_TIMEOUT)",
     )
@@ -97,11 +99,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    try:
+        return positive_seconds("--cell-timeout", text)
+    except SettingError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Validate matrix.yaml and the chosen targets before anything is collected."""
+    """Validate matrix.yaml, the settings and the chosen targets before anything is collected."""
     try:
         matrix = load_matrix()
-    except MatrixError as exc:
+        timeout = config.getoption("--cell-timeout") or cell_timeout_from_env()
+    except (MatrixError, SettingError) as exc:
         pytest.exit(str(exc), returncode=2)
     chosen = config.getoption("--target") or [
         t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t
@@ -111,7 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except MatrixError as exc:
         pytest.exit(str(exc), returncode=2)
     config.stash[STARTED_KEY] = time.time()
-    config.stash[CELL_TIMEOUT_KEY] = config.getoption("--cell-timeout")
+    config.stash[CELL_TIMEOUT_KEY] = timeout or DEFAULT_TIMEOUT
 
 
 def _run_pythons(matrix: Matrix) -> list[str]:
