@@ -128,6 +128,11 @@ def _install(session: nox.Session, target: str) -> None:
     stamp.write_text(digest)
 
 
+INTERRUPT_GRACE = 20.0
+"""Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
+is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
+
+
 def test_session_names() -> list[str]:
     """Target-major, so dealing them out round-robin gives each process a mix of targets."""
     return [session_name(python, target) for target in MATRIX.targets for python in PYTHONS]
@@ -144,7 +149,7 @@ def tests(session: nox.Session, target: str) -> None:
         session.skip(reason)
     _install(session, target)
     session.run("python", "-m", "pytest", "-n", "auto", *session.posargs,
-                env=_pytest_environment(target))
+                env=_pytest_environment(target), interrupt_timeout=INTERRUPT_GRACE)
 
 
 @nox.session(python=False)

@@ -168,8 +168,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"ctxreset targets: {', '.join(config.stash[TARGETS_KEY])}"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Write this session's record ahead, as interrupted (pytest's exit status 2): if the
+    process is killed before it finishes (nox escalates Ctrl-C to SIGKILL; an OOM kill), the
+    cells it never reached are reported "not run (interrupted)". Replaced at the finish."""
+    _write_session_record(session, int(pytest.ExitCode.INTERRUPTED))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Record this session's duration and outcome beside the cell files (controller only)."""
+    _write_session_record(session, int(exitstatus))
+
+
+def _write_session_record(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     root = config.getoption("--results-dir")
     if not root or hasattr(config, "workerinput") or STARTED_KEY not in config.stash:
@@ -178,7 +189,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     python = short_python(platform.python_version())
     write_session(Path(root), python, targets, {
         "duration_s": round(time.time() - config.stash[STARTED_KEY], 3),
-        "exitstatus": int(exitstatus),
+        "exitstatus": exitstatus,
         "testscollected": session.testscollected,
         "testsfailed": session.testsfailed,
     })
