@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 import os
 import platform
@@ -47,15 +48,20 @@ def _network_guard(event: str, args: tuple[Any, ...]) -> None:
     thread (the trace exporter's included), must stay on loopback."""
     if not event.startswith("socket."):
         return
-    if event in ("socket.connect", "socket.sendto"):
-        address = args[1]
+    if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+        address = args[1]  # sendmsg on a connected socket: None (its connect was seen)
         if not isinstance(address, tuple) or _is_loopback(address[0]):
             return  # AF_UNIX paths and the like stay on this machine
         target = f"{address!r}"
-    elif event in ("socket.getaddrinfo", "socket.gethostbyname"):
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"):
         if _is_loopback(args[0]):
             return
         target = f"name lookup of {args[0]!r}"
+    elif event == "socket.getnameinfo":
+        address = args[0]
+        if isinstance(address, tuple) and _is_loopback(address[0]):
+            return
+        target = f"name lookup of {address!r}"
     else:
         return
     BLOCKED_ATTEMPTS.append(f"{event}: {target}")
@@ -63,6 +69,50 @@ def _network_guard(event: str, args: tuple[Any, ...]) -> None:
 
 
 sys.addaudithook(_network_guard)  # hooks cannot be removed: the guard lasts the whole process
+
+
+# uvloop resolves and connects in libuv, where CPython raises no audit event: its loop's entry
+# points raise the events CPython's socket module would, so the guard above sees them too.
+# (Below Python, a loopback-only network namespace is the kernel-level layer: harness/netns.py.)
+_UVLOOP_EVENTS: dict[str, Callable[..., Optional[tuple[Any, ...]]]] = {
+    "create_connection": lambda factory, host=None, port=None, *a, **k: (
+        ("socket.getaddrinfo", host, port, 0, 0, 0) if host is not None else None),
+    "create_datagram_endpoint": lambda factory, local_addr=None, remote_addr=None, *a, **k: (
+        ("socket.getaddrinfo", *remote_addr[:2], 0, 0, 0)
+        if isinstance(remote_addr, tuple) else None),
+    "getaddrinfo": lambda host, port, *a, **k: ("socket.getaddrinfo", host, port, 0, 0, 0),
+    "getnameinfo": lambda sockaddr, *a, **k: ("socket.getnameinfo", sockaddr),
+    "sock_connect": lambda sock, address: ("socket.connect", sock, address),
+    "sock_sendto": lambda sock, data, address: ("socket.sendto", sock, address),
+}
+
+
+def _audited(method: Callable[..., Any], event_of: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def audited(self: Any, *args: Any, **kwargs: Any) -> Any:
+        event = event_of(*args, **kwargs)
+        if event is not None:
+            sys.audit(*event)
+        return method(self, *args, **kwargs)
+
+    audited.__ctxreset_audited__ = True  # type: ignore[attr-defined]
+    return audited
+
+
+def audit_uvloop() -> bool:
+    """Make uvloop's loops raise socket audit events; False when uvloop is not installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    for name, event_of in _UVLOOP_EVENTS.items():
+        method = getattr(uvloop.Loop, name)
+        if not getattr(method, "__ctxreset_audited__", False):
+            setattr(uvloop.Loop, name, _audited(method, event_of))
+    return True
+
+
+audit_uvloop()
 
 
 @pytest.fixture(autouse=True)
