@@ -64,7 +64,7 @@ def _record(data: dict[str, Any]) -> CellRecord:
         status=cell["status"],
         failing=failing,
         reason=cell.get("reason", ""),
-        evidence={name: prop["evidence"] for name, prop in properties.items()
+        evidence={name: prop.get("evidence", []) for name, prop in properties.items()
                   if prop["status"] == "fail"},
         errors=cell.get("errors", []),
         provenance=provenance,
