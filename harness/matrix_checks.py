@@ -5,7 +5,9 @@
   they expand to must stay under ``MAX_NODES`` nodes and ``MAX_DEPTH`` levels, checked on the
   composed node graph before anything is built (an alias bomb fails in milliseconds).
 - ``check_rules``: ``reproduces`` patterns compile, every exclusion and expectation matches a
-  cell, and no two expectations give one cell different failing sets or patterns.
+  cell, every expectation applies to some cell (the first match wins: one that only ever
+  comes second is dead), and no two expectations of the same scope (loops, pythons) give one
+  cell different failing sets or patterns; a narrower rule before a broader one overrides it.
 - ``unpinned``: a requirement the constraints files do not pin exactly. ``nox -s lock``
   writes constraints/ with ``uv pip compile``, which fails for a release that does not exist,
   so "pinned in its constraints file" is an offline proof that the release exists (and that
@@ -142,7 +144,9 @@ def check_rules(matrix: Matrix) -> None:
         if not any(_excludes(rule, p, t, s, lp) for p, t, _, s, lp in cells):
             raise _fail(f"exclusions[{index}]", "matches no cell of the matrix (check its "
                         "pythons, targets, scenarios and loops)")
-    matched: dict[int, tuple[str, ...]] = {}
+    matched: set[int] = set()  # rules that match some cell
+    effective: set[int] = set()  # rules that are the first match of some cell (they apply)
+    shadowed_by: dict[int, int] = {}
     for python, target, fix, scenario, loop in cells:
         first: Optional[int] = None
         for index, rule in enumerate(matrix.rules):
@@ -150,18 +154,32 @@ def check_rules(matrix: Matrix) -> None:
                     and rule["scenario"] == scenario and loop in rule.get("loops", [loop])
                     and python in rule.get("pythons", [python])):
                 continue
-            matched.setdefault(index, (python, target, fix, scenario, loop))
+            matched.add(index)
             if first is None:
                 first = index
+                effective.add(index)
                 continue
-            if _outcome(matrix.rules[first]) != _outcome(rule):
+            shadowed_by.setdefault(index, first)
+            if _scope(matrix.rules[first]) == _scope(rule) and (
+                    _outcome(matrix.rules[first]) != _outcome(rule)):
                 raise _fail(f"expectations[{index}]", f"conflicts with expectations[{first}] "
-                            f"on py{python}/{target}/{fix}/{scenario}[{loop}] (different fails "
-                            "or reproduces); one cell, one expectation")
+                            f"on py{python}/{target}/{fix}/{scenario}[{loop}] (the same loops "
+                            "and pythons, different fails or reproduces); one cell, one "
+                            "expectation")
     for index in range(len(matrix.rules)):
         if index not in matched:
             raise _fail(f"expectations[{index}]", "matches no cell of the matrix (check its "
                         "targets, fix, scenario, loops and pythons)")
+        if index not in effective:
+            raise _fail(f"expectations[{index}]", "never applies: every cell it matches takes "
+                        f"expectations[{shadowed_by[index]}] (the first match wins) first")
+
+
+def _scope(rule: dict[str, Any]) -> tuple[Optional[frozenset[str]], Optional[frozenset[str]]]:
+    """The narrowing keys of an expectation: a narrower rule before a broader one overrides
+    it on purpose; two rules with the same scope and different outcomes contradict."""
+    loops, pythons = rule.get("loops"), rule.get("pythons")
+    return (frozenset(loops) if loops else None, frozenset(pythons) if pythons else None)
 
 
 def _excludes(rule: dict[str, Any], python: str, target: str, scenario: str, loop: str) -> bool:

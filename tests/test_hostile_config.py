@@ -139,10 +139,12 @@ def test_conflicting_duplicate_expectations_are_refused():
     assert f"expectations[{index}]: conflicts with expectations[0]" in message
 
 
-def test_an_identical_duplicate_expectation_is_not_a_conflict():
+def test_an_identical_duplicate_expectation_is_dead_and_refused():
     data = _data()
     data["expectations"].append(dict(data["expectations"][0]))
-    parse_matrix(data)
+    index = len(data["expectations"]) - 1
+    message = _parse_error(data)
+    assert f"expectations[{index}]: never applies" in message and "expectations[0]" in message
 
 
 def test_an_unparsable_loop_requirement_is_refused():
@@ -239,3 +241,22 @@ def test_nox_flake_check_refuses_a_bad_count():
 def test_nox_refuses_a_bad_cell_timeout_before_any_session():
     run = _nox("-l", CTXRESET_CELL_TIMEOUT="nan")
     assert run.returncode == 2 and "CTXRESET_CELL_TIMEOUT: bad value 'nan'" in run.stderr
+
+
+def test_a_narrower_expectation_before_a_broader_one_overrides_it():
+    data = _data()
+    first = data["expectations"][0]
+    data["expectations"].insert(0, {**first, "fails": ["no-error"], "pythons": ["3.12"]})
+    matrix = parse_matrix(data)
+    assert matrix.expectation("minimal", "none", "other_task", "asyncio", "3.12").fails == {
+        "no-error"}
+    assert matrix.expectation("minimal", "none", "other_task", "asyncio", "3.11").fails == set(
+        first["fails"])
+
+
+def test_an_expectation_that_never_applies_is_refused():
+    data = _data()
+    first = data["expectations"][0]
+    data["expectations"].append({**first, "fails": ["no-error"], "pythons": ["3.12"]})
+    index = len(data["expectations"]) - 1
+    assert f"expectations[{index}]: never applies" in _parse_error(data)
