@@ -147,11 +147,14 @@ def check_rules(matrix: Matrix) -> None:
     matched: set[int] = set()  # rules that match some cell
     effective: set[int] = set()  # rules that are the first match of some cell (they apply)
     shadowed_by: dict[int, int] = {}
+    by_fix_scenario: dict[tuple[str, str], list[int]] = {}
+    for index, rule in enumerate(matrix.rules):
+        by_fix_scenario.setdefault((rule["fix"], rule["scenario"]), []).append(index)
     for python, target, fix, scenario, loop in cells:
         first: Optional[int] = None
-        for index, rule in enumerate(matrix.rules):
-            if not (target in rule["targets"] and rule["fix"] == fix
-                    and rule["scenario"] == scenario and loop in rule.get("loops", [loop])
+        for index in by_fix_scenario.get((fix, scenario), ()):
+            rule = matrix.rules[index]
+            if not (target in rule["targets"] and loop in rule.get("loops", [loop])
                     and python in rule.get("pythons", [python])):
                 continue
             matched.add(index)
