@@ -39,12 +39,24 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from harness.matrix import MatrixError, load_matrix  # noqa: E402
+from harness.matrix import MatrixError, check_pins, load_matrix  # noqa: E402
 from harness.plan import session_name  # noqa: E402
+from harness.settings import SettingError, cell_timeout_from_env, whole_number  # noqa: E402
+
+
+def _only_locking(argv: list[str]) -> bool:
+    """``nox -s lock``: the session that writes the pins may run while they are out of date."""
+    asked = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("-s", "--session",
+                                                                      "--sessions", "-e")]
+    return asked == ["lock"]
+
 
 try:
     MATRIX = load_matrix()
-except MatrixError as exc:
+    if not _only_locking(sys.argv):
+        check_pins(MATRIX)
+    cell_timeout_from_env()  # refused here, before any session installs or runs
+except (MatrixError, SettingError) as exc:
     print(exc, file=sys.stderr)
     sys.exit(2)
 
@@ -116,6 +128,11 @@ def _install(session: nox.Session, target: str) -> None:
     stamp.write_text(digest)
 
 
+INTERRUPT_GRACE = 20.0
+"""Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
+is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
+
+
 def test_session_names() -> list[str]:
     """Target-major, so dealing them out round-robin gives each process a mix of targets."""
     return [session_name(python, target) for target in MATRIX.targets for python in PYTHONS]
@@ -131,8 +148,24 @@ def tests(session: nox.Session, target: str) -> None:
         _record_not_run(python, [target], reason)
         session.skip(reason)
     _install(session, target)
-    session.run("python", "-m", "pytest", "-n", "auto", *session.posargs,
-                env=_pytest_environment(target))
+    session.run(*_in_namespace(session), "python", "-m", "pytest", "-n", "auto",
+                *session.posargs, env=_pytest_environment(target),
+                interrupt_timeout=INTERRUPT_GRACE)
+
+
+def _in_namespace(session: nox.Session) -> list[str]:
+    """The kernel-level network guard, where it can be had: the cells run in a network
+    namespace with only loopback (harness/netns.py; Linux, root). CTXRESET_NETNS=0 opts out.
+    Elsewhere the audit hook in tests/conftest.py is the guard, and the log says so."""
+    from harness.netns import unavailable
+
+    reason = ("CTXRESET_NETNS=0" if os.environ.get("CTXRESET_NETNS") == "0"
+              else unavailable())
+    if reason:
+        session.log(f"no loopback-only network namespace ({reason}); the audit hook guards")
+        return []
+    session.log("cells run in a network namespace with only loopback (harness/netns.py)")
+    return ["python", "-m", "harness.netns"]
 
 
 @nox.session(python=False)
@@ -287,7 +320,10 @@ def flake_check(session: nox.Session) -> None:
     nox -s flake-check                     # 20 runs on 3.11 (writes .nox/flake-check/run-*)
     nox -s flake-check -- 5 3.12           # 5 runs on 3.12
     """
-    runs = int(session.posargs[0]) if session.posargs else 20
+    try:
+        runs = whole_number("flake-check runs", session.posargs[0]) if session.posargs else 20
+    except SettingError as exc:
+        session.error(str(exc))
     python = session.posargs[1] if len(session.posargs) > 1 else "3.11"
     if python not in MATRIX.pythons:
         session.error(f"python: bad value {python!r}; allowed: {', '.join(MATRIX.pythons)}")

@@ -47,7 +47,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import fixes
 from harness.benchstats import (
@@ -64,6 +64,7 @@ from harness.matrix import Bench, Matrix, MatrixError, load_matrix, short_python
 from harness.probe import Probe, RunRecord
 from harness.recorder import RecordingProcessor
 from harness.results import provenance, write_atomically
+from harness.settings import SettingError, whole_number
 from harness.targets import Library, installed_agents_version, load_library
 from repro.model_script import ModelScript
 from repro.scenarios import get_scenario
@@ -322,13 +323,24 @@ def _settings(args: argparse.Namespace, bench: Optional[Bench]) -> Settings:
                     pick("long_runs"), budget)
 
 
+def _at_least(name: str, minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (``--runs 0`` would divide by zero)."""
+    def parse(text: str) -> int:
+        try:
+            return whole_number(f"--{name}", text, minimum)
+        except SettingError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+    return parse
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.bench",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--target", help="a matrix.yaml target installed here")
     parser.add_argument("--loop", help="a loop name from harness.loops")
-    for name in ("repeats", "runs", "long-deltas", "long-runs"):
-        parser.add_argument(f"--{name}", type=int, metavar="N")
+    for name in ("repeats", "runs", "long-deltas", "long-runs"):  # matrix_schema's minimums
+        parser.add_argument(f"--{name}", type=_at_least(name, 10 if name == "long-deltas" else 1),
+                            metavar="N")
     parser.add_argument("--out", type=Path, metavar="FILE.json")
     args = parser.parse_args(argv)
     try:

@@ -8,13 +8,13 @@ the files.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from harness.benchstats import Spread, format_ns, format_ratio
+from harness.result_files import read_json
 
 
 @dataclass
@@ -69,13 +69,13 @@ def read_costs(root: Path, matrix_hash: str) -> Costs:
         if path.name.startswith("."):
             continue  # a temporary file a crash left behind
         try:
-            data = json.loads(path.read_text())
+            data = read_json(path)
             bench = data["bench"]
             if data.get("matrix_hash") != matrix_hash:
                 costs.stale.append(str(path))
                 continue
             entries = [cost_entry(bench, entry) for entry in bench["fixes"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             costs.unreadable.append(str(path))
             continue
         for entry, fix in zip(entries, (e["fix"] for e in bench["fixes"])):

@@ -10,7 +10,7 @@ failures, fixed (now pass), then cells that stopped or started running, then add
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 BAD = ("fail", "error", "timeout")
 KEY_FIELDS = ("python", "target", "fix", "scenario", "loop")
@@ -61,10 +61,26 @@ def _section(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "started running"
 
 
+def report_problem(report: Any) -> Optional[str]:
+    """Why ``report`` is not a report.json this diff can read, or None."""
+    if not isinstance(report, dict) or report.get("schema_version") != 1:
+        return "not a report.json of schema_version 1"
+    cells = report.get("cells")
+    if not isinstance(cells, list):
+        return "no 'cells' list"
+    for index, cell in enumerate(cells):
+        if not (isinstance(cell, dict) and all(isinstance(cell.get(k), str) for k in
+                                               (*KEY_FIELDS, "outcome"))
+                and isinstance(cell.get("failing", []), list)):
+            return f"cells[{index}]: not a cell ({', '.join(KEY_FIELDS)}, outcome, failing)"
+    return None
+
+
 def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for name, report in (("old", old), ("new", new)):
-        if not isinstance(report, dict) or report.get("schema_version") != 1:
-            raise ValueError(f"{name} report: not a report.json of schema_version 1")
+        problem = report_problem(report)
+        if problem:
+            raise ValueError(f"{name} report: {problem}")
     before = {_key(c): c for c in old["cells"]}
     after = {_key(c): c for c in new["cells"]}
     changes = []

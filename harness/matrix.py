@@ -22,10 +22,12 @@ from packaging.version import Version
 
 from harness.checker import PROPERTIES
 from harness.loops import LOOP_FACTORIES
+from harness.matrix_checks import YamlRefused, check_requirement, check_rules, read_yaml, unpinned
 from harness.matrix_schema import first_problem, matrix_schema
 from repro.scenarios import SCENARIOS
 
 DEFAULT_MATRIX_PATH = Path(__file__).resolve().parent.parent / "matrix.yaml"
+CONSTRAINTS = DEFAULT_MATRIX_PATH.parent / "constraints"
 
 
 def matrix_path() -> Path:
@@ -235,9 +237,12 @@ def parse_matrix(data: Any) -> Matrix:
             if target not in data["fixes"][rule["fix"]]["applies_to"]:
                 raise _fail(f"expectations[{index}].targets", target,
                             ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
+    for name, loop in loops.items():
+        if loop.requirement:
+            check_requirement(f"loops.{name}.requirement", loop.requirement)
     bench = _parse_bench(data.get("bench"), data, targets, loops)
     sweep = _parse_sweep(data.get("sweep"), loops)
-    return Matrix(
+    matrix = Matrix(
         targets=targets,
         pythons=tuple(data["pythons"]),
         loops=loops,
@@ -248,6 +253,8 @@ def parse_matrix(data: Any) -> Matrix:
         bench=bench,
         sweep=sweep,
     )
+    check_rules(matrix)
+    return matrix
 
 
 def _parse_bench(
@@ -297,11 +304,18 @@ def _parse_sweep(spec: Optional[dict[str, Any]], loops: dict[str, Loop]) -> Opti
 def load_matrix(path: Optional[Path] = None) -> Matrix:
     path = path or matrix_path()
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        data = read_yaml(path)
+    except (OSError, yaml.YAMLError, YamlRefused) as exc:
         message = " ".join(str(exc).split())
         raise MatrixError(f"{path.name}: cannot read: {message}") from exc
     return parse_matrix(data)
+
+
+def check_pins(matrix: Matrix) -> None:
+    """Refuse a requirement constraints/ does not pin exactly (harness.matrix_checks)."""
+    problem = unpinned(matrix, CONSTRAINTS)
+    if problem:
+        raise MatrixError(problem)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -309,6 +323,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     path = Path(args[0]) if args else matrix_path()
     try:
         matrix = load_matrix(path)
+        check_pins(matrix)
     except MatrixError as exc:
         print(exc, file=sys.stderr)
         return 2

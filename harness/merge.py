@@ -8,7 +8,6 @@ Files written under another matrix.yaml are *stale*: listed, never mixed into th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -16,6 +15,7 @@ from typing import Any, Optional
 from harness.cell import INTERRUPTED
 from harness.matrix import Matrix
 from harness.plan import CellId, planned_cells, ruled_out
+from harness.result_files import CELL_FIELDS, Problem, cell_problem, read_json, session_problem
 
 NO_RESULT = "no result: its session did not run (filtered out, interrupted or crashed)"
 PYTEST_INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED
@@ -46,6 +46,12 @@ class Merged:
     stale: list[str]  # results files written under another matrix.yaml
     unreadable: list[str]  # files that are not valid results (reported, not fatal)
     sessions: list[dict[str, Any]]
+    problems: dict[str, str] = field(default_factory=dict)  # unreadable path -> why
+
+
+def invalid_reason(path: str, problem: str) -> str:
+    """The "not run" reason of a cell whose only results file cannot be counted."""
+    return f"invalid result file {path}: {problem}"
 
 
 def _record(data: dict[str, Any]) -> CellRecord:
@@ -58,7 +64,7 @@ def _record(data: dict[str, Any]) -> CellRecord:
         status=cell["status"],
         failing=failing,
         reason=cell.get("reason", ""),
-        evidence={name: prop["evidence"] for name, prop in properties.items()
+        evidence={name: prop.get("evidence", []) for name, prop in properties.items()
                   if prop["status"] == "fail"},
         errors=cell.get("errors", []),
         provenance=provenance,
@@ -67,33 +73,55 @@ def _record(data: dict[str, Any]) -> CellRecord:
 
 def load_cell_file(path: Path) -> Optional[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except Problem:
         return None
     return data if isinstance(data, dict) and isinstance(data.get("cell"), dict) else None
 
 
+def _stale(data: Any, matrix_hash: str) -> bool:
+    """Written under another matrix.yaml (a record with no hash is invalid, not stale)."""
+    return isinstance(data, dict) and isinstance(data.get("matrix_hash"), str) and (
+        data["matrix_hash"] != matrix_hash)
+
+
 def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
     found: dict[CellId, CellRecord] = {}
-    stale, unreadable = [], []
+    invalid: dict[CellId, str] = {}
+    stale, unreadable, problems = [], [], {}
+    planned = {f"py{c.python}/{c.target}/{c.fix}/{c.scenario}-{c.loop}.json": c
+               for python in matrix.pythons for c in planned_cells(matrix, python)}
     for path in sorted(root.glob("py*/**/*.json")):
         if path.name.startswith("."):
             continue  # a temporary file a crash left behind: never a result
-        data = load_cell_file(path)
-        if data is None:
+        cell = planned.get(path.relative_to(root).as_posix())
+        try:
+            data = read_json(path)
+            if _stale(data, matrix_hash):
+                stale.append(str(path))
+                continue
+            cell_problem(data, cell and tuple(getattr(cell, f) for f in CELL_FIELDS))
+        except Problem as problem:
             unreadable.append(str(path))
-            continue
-        if data.get("matrix_hash") != matrix_hash:
-            stale.append(str(path))
+            problems[str(path)] = str(problem)
+            if cell is not None:
+                invalid[cell] = invalid_reason(str(path), str(problem))
             continue
         record = _record(data)
         found[record.cell] = record
 
     sessions = []
     for path in sorted((root / "sessions").glob("*.json")):
-        data = json.loads(path.read_text())
-        if data.get("matrix_hash") == matrix_hash:
-            sessions.append(data)
+        try:
+            data = read_json(path)
+            if _stale(data, matrix_hash):
+                continue
+            session_problem(data)
+        except Problem as problem:
+            unreadable.append(str(path))
+            problems[str(path)] = str(problem)
+            continue
+        sessions.append(data)
     interrupted = {
         (session["session"]["python"], target)
         for session in sessions
@@ -107,8 +135,8 @@ def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
             if cell in found:
                 records[cell] = found[cell]
                 continue
-            reason = ruled_out(matrix, cell)
+            reason = ruled_out(matrix, cell) or invalid.get(cell)
             if not reason:
                 reason = INTERRUPTED if (python, cell.target) in interrupted else NO_RESULT
             records[cell] = CellRecord(cell, "not run", reason=reason)
-    return Merged(matrix_hash, records, stale, unreadable, sessions)
+    return Merged(matrix_hash, records, stale, unreadable, sessions, problems)

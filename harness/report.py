@@ -22,11 +22,13 @@ from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness import markdown
 from harness.checker import SHORT_NAMES
 from harness.costs import Costs, read_costs
 from harness.matrix import Matrix, MatrixError, load_matrix
 from harness.merge import CellRecord, Merged, merge
 from harness.plan import CellId
+from harness.result_files import Problem, read_json
 from harness.results import matrix_hash, write_text_atomically
 from harness.sweep_report import build_sweep
 from harness.verdict import RULE, Verdict, judge
@@ -281,6 +283,7 @@ def build_report(
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
         "stale": merged.stale + costs.stale,
         "unreadable": merged.unreadable + costs.unreadable,
+        "unreadable_reasons": dict(merged.problems),
         "costs": costs.by_fix,
         "cells": [
             {
@@ -309,6 +312,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(code=markdown.code, text=markdown.text)
     return env
 
 
@@ -348,13 +352,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     old = None
     if args.diff is not None:
         try:
-            old = json.loads(args.diff.read_text())
-        except (OSError, ValueError) as exc:
+            old = read_json(args.diff)
+        except Problem as exc:
             print(f"--diff: cannot read {args.diff}: {exc}", file=sys.stderr)
             return 2
+        from harness.diff import report_problem
+
+        problem = report_problem(old)
+        if problem:
+            print(f"--diff: {args.diff}: {problem}", file=sys.stderr)
+            return 2
     merged = merge(args.results, matrix, matrix_hash())
+    try:
+        sweep = build_sweep(args.results, list(matrix.scenarios))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        where = args.results / "sweep"
+        print(f"{where}: a sweep file has the wrong shape ({exc}); move it away or re-run "
+              "`nox -s sweep`", file=sys.stderr)
+        return 2
     report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash),
-                          sweep=build_sweep(args.results, list(matrix.scenarios)))
+                          sweep=sweep)
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

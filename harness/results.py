@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, TextIO
 
 from harness.cell import CellResult
 from harness.matrix import Matrix, matrix_path
+from harness.result_files import Problem, read_json
 
 SCHEMA_VERSION = 1
 
@@ -53,10 +54,19 @@ def cell_path(root: Path, result: CellResult) -> Path:
     return root / f"py{cell.python}" / cell.target / cell.fix / f"{cell.scenario}-{cell.loop}.json"
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def _replace_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp's 0600 -> what open() would give: 0666 - umask
+            os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "w") as stream:
             write(stream)
             stream.flush()
@@ -107,8 +117,8 @@ def write_session(root: Path, python: str, targets: list[str], outcome: dict[str
 def _ran(path: Path, target: str, matrix_hash: str) -> bool:
     """Whether ``path`` is a result (not a "not run" record) for ``target`` under this hash."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except Problem:
         return False
     if not isinstance(data, dict) or data.get("matrix_hash") != matrix_hash:
         return False

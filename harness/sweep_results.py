@@ -13,12 +13,12 @@ Nothing here starts with ``py``, so the matrix's merge (``results/py*/**``) neve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from harness.checker import PROPERTIES
+from harness.result_files import Problem, read_json
 from harness.sweep import CellOutcome, ReleaseOutcome
 
 SWEEP_FILE = "sweep.json"
@@ -45,8 +45,8 @@ class SweepResults:
 
 def _read(path: Path) -> Optional[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except Problem:
         return None
     return data if isinstance(data, dict) else None
 
@@ -80,7 +80,11 @@ def load_sweep(root: Path) -> Optional[SweepResults]:
     """The sweep's records for the Python and loop of the last sweep; None if never swept."""
     meta = _read(root / SWEEP_FILE)
     if meta is None:
+        if (root / SWEEP_FILE).exists():
+            raise ValueError(f"{root / SWEEP_FILE}: not a readable JSON object")
         return None
+    if not (isinstance(meta.get("python"), str) and isinstance(meta.get("loop"), str)):
+        raise ValueError(f"{root / SWEEP_FILE}: no 'python' and 'loop' strings")
     python, loop = meta["python"], meta["loop"]
     releases, records, unreadable = [], {}, []
     for path in sorted(root.glob(f"*/py{python}/{RELEASE_FILE}")):

@@ -10,6 +10,9 @@ import re
 
 from harness.matrix import Matrix
 
+CHECK_REQUIRES = ("pyyaml>=6", "jsonschema>=4.18", "packaging>=21")
+"""What toxfile.py's check of matrix.yaml imports (pyproject's dependencies, less jinja2)."""
+
 
 def factor(target: str) -> str:
     """A tox factor for a target id: ``agents-0.0.11`` -> ``agents0011``."""
@@ -33,7 +36,12 @@ def render_tox_ini(matrix: Matrix) -> str:
         "# Generated from matrix.yaml by `nox -s tox-ini`: edit matrix.yaml, then regenerate.",
         "# tests/test_toxini.py fails while this file differs from what matrix.yaml gives.",
         "# Left out (matrix.yaml says they cannot install): " + (", ".join(ruled_out) or "none"),
+        "# toxfile.py (loaded by tox itself) checks matrix.yaml before any environment is made;",
+        "# `requires` gives tox what the check imports (tox provisions it when missing).",
         "[tox]",
+        "requires =",
+        "    tox>=4",
+        *(f"    {requirement}" for requirement in CHECK_REQUIRES),
         "env_list =",
         *(f"    {env}" for env in envs),
         "skip_missing_interpreters = true",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import functools
 import ipaddress
 import os
 import platform
@@ -17,6 +19,7 @@ from harness.cell import DEFAULT_TIMEOUT, CellResult
 from harness.matrix import Matrix, MatrixError, load_matrix, short_python
 from harness.plan import session_name
 from harness.results import provenance, write_cell, write_session
+from harness.settings import SettingError, cell_timeout_from_env, positive_seconds
 from harness.targets import Library, installed_agents_version, load_library
 
 
@@ -45,15 +48,20 @@ def _network_guard(event: str, args: tuple[Any, ...]) -> None:
     thread (the trace exporter's included), must stay on loopback."""
     if not event.startswith("socket."):
         return
-    if event in ("socket.connect", "socket.sendto"):
-        address = args[1]
+    if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+        address = args[1]  # sendmsg on a connected socket: None (its connect was seen)
         if not isinstance(address, tuple) or _is_loopback(address[0]):
             return  # AF_UNIX paths and the like stay on this machine
         target = f"{address!r}"
-    elif event in ("socket.getaddrinfo", "socket.gethostbyname"):
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"):
         if _is_loopback(args[0]):
             return
         target = f"name lookup of {args[0]!r}"
+    elif event == "socket.getnameinfo":
+        address = args[0]
+        if isinstance(address, tuple) and _is_loopback(address[0]):
+            return
+        target = f"name lookup of {address!r}"
     else:
         return
     BLOCKED_ATTEMPTS.append(f"{event}: {target}")
@@ -61,6 +69,50 @@ def _network_guard(event: str, args: tuple[Any, ...]) -> None:
 
 
 sys.addaudithook(_network_guard)  # hooks cannot be removed: the guard lasts the whole process
+
+
+# uvloop resolves and connects in libuv, where CPython raises no audit event: its loop's entry
+# points raise the events CPython's socket module would, so the guard above sees them too.
+# (Below Python, a loopback-only network namespace is the kernel-level layer: harness/netns.py.)
+_UVLOOP_EVENTS: dict[str, Callable[..., Optional[tuple[Any, ...]]]] = {
+    "create_connection": lambda factory, host=None, port=None, *a, **k: (
+        ("socket.getaddrinfo", host, port, 0, 0, 0) if host is not None else None),
+    "create_datagram_endpoint": lambda factory, local_addr=None, remote_addr=None, *a, **k: (
+        ("socket.getaddrinfo", *remote_addr[:2], 0, 0, 0)
+        if isinstance(remote_addr, tuple) else None),
+    "getaddrinfo": lambda host, port, *a, **k: ("socket.getaddrinfo", host, port, 0, 0, 0),
+    "getnameinfo": lambda sockaddr, *a, **k: ("socket.getnameinfo", sockaddr),
+    "sock_connect": lambda sock, address: ("socket.connect", sock, address),
+    "sock_sendto": lambda sock, data, address: ("socket.sendto", sock, address),
+}
+
+
+def _audited(method: Callable[..., Any], event_of: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def audited(self: Any, *args: Any, **kwargs: Any) -> Any:
+        event = event_of(*args, **kwargs)
+        if event is not None:
+            sys.audit(*event)
+        return method(self, *args, **kwargs)
+
+    audited.__ctxreset_audited__ = True  # type: ignore[attr-defined]
+    return audited
+
+
+def audit_uvloop() -> bool:
+    """Make uvloop's loops raise socket audit events; False when uvloop is not installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    for name, event_of in _UVLOOP_EVENTS.items():
+        method = getattr(uvloop.Loop, name)
+        if not getattr(method, "__ctxreset_audited__", False):
+            setattr(uvloop.Loop, name, _audited(method, event_of))
+    return True
+
+
+audit_uvloop()
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +135,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--cell-timeout",
-        type=float,
-        default=float(os.environ.get("CTXRESET_CELL_TIMEOUT") or DEFAULT_TIMEOUT),
+        type=_seconds,
+        default=None,
         help=f"seconds a cell's scenario may run before it is recorded 'timeout' (default "
         f"{DEFAULT_TIMEOUT:g}; env CTXRESET_CELL_TIMEOUT)",
     )
@@ -97,11 +149,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    try:
+        return positive_seconds("--cell-timeout", text)
+    except SettingError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Validate matrix.yaml and the chosen targets before anything is collected."""
+    """Validate matrix.yaml, the settings and the chosen targets before anything is collected."""
     try:
         matrix = load_matrix()
-    except MatrixError as exc:
+        timeout = config.getoption("--cell-timeout") or cell_timeout_from_env()
+    except (MatrixError, SettingError) as exc:
         pytest.exit(str(exc), returncode=2)
     chosen = config.getoption("--target") or [
         t for t in os.environ.get("CTXRESET_TARGETS", "").split(",") if t
@@ -111,7 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except MatrixError as exc:
         pytest.exit(str(exc), returncode=2)
     config.stash[STARTED_KEY] = time.time()
-    config.stash[CELL_TIMEOUT_KEY] = config.getoption("--cell-timeout")
+    config.stash[CELL_TIMEOUT_KEY] = timeout or DEFAULT_TIMEOUT
 
 
 def _run_pythons(matrix: Matrix) -> list[str]:
@@ -158,8 +218,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"ctxreset targets: {', '.join(config.stash[TARGETS_KEY])}"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Write this session's record ahead, as interrupted (pytest's exit status 2): if the
+    process is killed before it finishes (nox escalates Ctrl-C to SIGKILL; an OOM kill), the
+    cells it never reached are reported "not run (interrupted)". Replaced at the finish."""
+    _write_session_record(session, int(pytest.ExitCode.INTERRUPTED))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Record this session's duration and outcome beside the cell files (controller only)."""
+    _write_session_record(session, int(exitstatus))
+
+
+def _write_session_record(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     root = config.getoption("--results-dir")
     if not root or hasattr(config, "workerinput") or STARTED_KEY not in config.stash:
@@ -168,7 +239,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     python = short_python(platform.python_version())
     write_session(Path(root), python, targets, {
         "duration_s": round(time.time() - config.stash[STARTED_KEY], 3),
-        "exitstatus": int(exitstatus),
+        "exitstatus": exitstatus,
         "testscollected": session.testscollected,
         "testsfailed": session.testsfailed,
     })

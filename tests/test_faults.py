@@ -111,13 +111,19 @@ def test_a_crashing_cell_is_recorded_error_and_loses_no_other_result(tmp_path):
     assert outcomes == {"none": "pass", "crash_interpreter": "error", "context_rerun": "pass"}
 
 
+def _default_sigint() -> None:
+    """In the child, before exec: Ctrl-C interrupts it even when this run was started with
+    SIGINT ignored (`nox &` from a script, cron, some CI launchers), which children inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_finished_cells_and_marks_the_rest_interrupted(tmp_path):
     matrix = write_matrix(tmp_path, ["none", "block_loop", "context_rerun"])
     results = tmp_path / "results"
     process = subprocess.Popen(
         pytest_command(results, "-n", "0", "--cell-timeout", "60"),
         cwd=ROOT, env=fault_env(matrix), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
+        text=True, preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
@@ -135,3 +141,45 @@ def test_ctrl_c_keeps_finished_cells_and_marks_the_rest_interrupted(tmp_path):
     assert records["none"].outcome == "pass"
     for fix in ("block_loop", "context_rerun"):  # the one running, and the one never reached
         assert (records[fix].status, records[fix].reason) == ("not run", INTERRUPTED)
+
+
+def test_a_hard_kill_still_marks_the_unreached_cells_interrupted(tmp_path):
+    """nox escalates Ctrl-C to SIGKILL when pytest is slow to stop: the session record written
+    ahead (exit status 2) still says the unreached cells were interrupted."""
+    matrix = write_matrix(tmp_path, ["none", "block_loop", "context_rerun"])
+    results = tmp_path / "results"
+    process = subprocess.Popen(
+        pytest_command(results, "-n", "0", "--cell-timeout", "60"),
+        cwd=ROOT, env=fault_env(matrix), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not cell_file(results, "block_loop").exists():
+            assert process.poll() is None and time.monotonic() < deadline, "never got there"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    records = {cell.fix: record for cell, record in
+               merge(results, load_matrix(matrix), matrix_hash(matrix)).records.items()}
+    assert records["none"].outcome == "pass"
+    assert (records["block_loop"].status, records["block_loop"].reason) == ("error", DIED)
+    assert (records["context_rerun"].status, records["context_rerun"].reason) == (
+        "not run", INTERRUPTED)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_the_ctrl_c_test_does_not_hang_when_started_with_sigint_ignored(tmp_path):
+    """`nox &` from a script starts everything with SIGINT ignored; the Ctrl-C test must still
+    interrupt its pytest (it restores the default handler in the child)."""
+    node = "tests/test_faults.py::test_ctrl_c_keeps_finished_cells_and_marks_the_rest_interrupted"
+    script = ("import signal, subprocess, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+              "sys.exit(subprocess.run(sys.argv[1:]).returncode)")
+    run = subprocess.run(
+        [sys.executable, "-c", script, sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+         "-q", "--results-dir", "", "-o", "timeout=120", node],
+        cwd=ROOT, env={k: v for k, v in os.environ.items() if k != "CTXRESET_TARGETS"},
+        capture_output=True, text=True, timeout=180,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "1 passed" in run.stdout

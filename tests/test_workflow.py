@@ -94,16 +94,19 @@ def test_actionlint_passes_the_workflows(actionlint):
 
 
 def test_actionlint_catches_a_broken_workflow(actionlint, tmp_path):
-    """The negative control: a misspelt output in an expression and an unknown action input."""
+    """The negative control: a misspelt output in an expression and an unknown job key.
+
+    (Action inputs are not checked: actionlint knows them only for actions pinned by tag, and
+    this workflow pins every action to a commit.)"""
     text = WORKFLOW.read_text()
     broken = text.replace("needs.plan.outputs.matrix", "needs.plan.outputs.matrx").replace(
-        "python-version:", "python-versoin:")
-    assert broken.count("matrx") == 1 and "python-versoin" in broken
+        "    runs-on:", "    runs-onn:")
+    assert broken.count("matrx") == 1 and "runs-onn" in broken
     (tmp_path / "matrix.yml").write_text(broken)
     run = _lint(actionlint, tmp_path)
     assert run.returncode != 0, run.stdout
     assert 'property "matrx" is not defined' in run.stdout, run.stdout
-    assert 'input "python-versoin" is not defined' in run.stdout, run.stdout
+    assert 'unexpected key "runs-onn"' in run.stdout, run.stdout
 
 
 # --- the job matrix -----------------------------------------------------------------------
@@ -202,3 +205,30 @@ def test_the_workflow_pins_the_tools_ci_run_pins():
         assert [s["with"]["version"] for s in setup_uv] == [uv], name
         installs = [run for run in _steps_running(job) if "install" in run and "nox" in run]
         assert installs == [f'uv tool install "nox=={nox}"'], name
+
+
+def _all_steps() -> list[tuple[str, dict[str, Any]]]:
+    return [(name, step) for name, job in _workflow()["jobs"].items() for step in job["steps"]]
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha():
+    """A tag can be moved to other code; a commit cannot (zizmor's unpinned-uses)."""
+    used = [(name, step["uses"]) for name, step in _all_steps() if "uses" in step]
+    assert used
+    for name, uses in used:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), (name, uses)
+    for line in WORKFLOW.read_text().splitlines():  # and says which release it is
+        if "uses:" in line:
+            assert re.search(r"@[0-9a-f]{40}  # v\d+\.\d+\.\d+$", line), line
+
+
+def test_no_checkout_persists_credentials():
+    checkouts = [(name, s) for name, s in _all_steps() if s.get("uses", "").startswith(
+        "actions/checkout@")]
+    assert len(checkouts) == len(_workflow()["jobs"])
+    for name, step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, name
+
+
+def test_the_workflow_runs_the_linter():
+    assert "nox -s lint" in _steps_running(_workflow()["jobs"]["lint"])
