@@ -1,35 +1,34 @@
 # /// script
 # dependencies = ["nox>=2025.2.9", "pyyaml>=6", "jsonschema>=4.18", "packaging>=21", "jinja2>=3.1"]
 # ///
-"""Sessions generated from matrix.yaml: one test session per (python, target), then the report.
+"""The project's sessions, generated from matrix.yaml; the work is in the ctxreset package.
 
-    nox                                           # every cell this machine can run, then report
-    nox -s tests report                           # the same, one session after another
+    nox                                           # everything below marked (default), then report
     nox -l                                        # the sessions
-    nox -s "tests-3.11(target='agents-0.0.11')"   # one cell group
+    nox -s "tests-3.11(target='agents-0.0.11')"   # one cell group (tests/cells/)
     nox -s "tests-3.11(target='minimal')" -- -k other_task   # pytest arguments pass through
+    nox -s unit                                   # the harness's own tests (tests/unit/), once
+    nox -s "library(python='3.9', target='agents-0.0.11')"   # tests/library/, once per target
+    nox -s wheel                                  # -p ctxreset.apply_fix from a built wheel
+    nox -s lint typecheck                         # ruff, mypy (.ci/tools.txt pins them)
+    nox -s report -- --diff OLD.json              # reports/ from results/ (and a diff)
     nox -s lock                                   # regenerate constraints/ from matrix.yaml
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
     nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
-    nox -s bench                                  # what each fix costs (not in the default run)
+    nox -s bench                                  # what each fix costs (not default)
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
+    nox -s flake-check -- 5 3.12                  # every cell of one Python N times
 
-Interpreters are looked up on PATH, in pyenv's versions directory and among uv-managed
-Pythons; nox never downloads one. A missing interpreter is recorded "not run" by the report
-session locally, and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12" narrows the
-run to those Pythons (the others are reported "not run").
-
-A plain ``nox`` runs the ``matrix`` session: the test sessions in one nox process per core
-(measured on 2 cores: about half the wall time of running them one after another), then the
-report.
+Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
+recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
+narrows the run. A plain ``nox`` runs ``matrix``: the sessions in one nox process per core
+(ctxreset.orchestrate), then the report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,9 +38,9 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from harness.matrix import MatrixError, check_pins, load_matrix  # noqa: E402
-from harness.plan import session_name  # noqa: E402
-from harness.settings import SettingError, cell_timeout_from_env, whole_number  # noqa: E402
+from ctxreset import orchestrate, settings  # noqa: E402
+from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix  # noqa: E402
+from ctxreset.matrix.plan import session_name  # noqa: E402
 
 
 def _only_locking(argv: list[str]) -> bool:
@@ -55,58 +54,34 @@ try:
     MATRIX = load_matrix()
     if not _only_locking(sys.argv):
         check_pins(MATRIX)
-    cell_timeout_from_env()  # refused here, before any session installs or runs
-except (MatrixError, SettingError) as exc:
+    settings.cell_timeout_from_env()  # refused here, before any session installs or runs
+    PYTHONS = settings.pythons(MATRIX.pythons)
+except (MatrixError, settings.SettingError) as exc:
     print(exc, file=sys.stderr)
     sys.exit(2)
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 RESULTS = ROOT / "results"
 LOGS = ROOT / ".nox" / "logs"
-_chosen = [p for p in os.environ.get("CTXRESET_PYTHONS", "").split(",") if p]
-for _python in _chosen:
-    if _python not in MATRIX.pythons:
-        print(f"CTXRESET_PYTHONS: bad value {_python!r}; allowed: {', '.join(MATRIX.pythons)}",
-              file=sys.stderr)
-        sys.exit(2)
-PYTHONS = _chosen or list(MATRIX.pythons)
+UNIT_PYTHON = PYTHONS[0]
+LIBRARY_SESSIONS = orchestrate.library_sessions(MATRIX, PYTHONS)
+WHEEL_TARGET = orchestrate.WHEEL_TARGET
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = ON_CI
 nox.options.sessions = ["matrix"]
+os.environ["PATH"] = orchestrate.search_path()
 
-
-def _interpreter_dirs() -> list[Path]:
-    """pyenv's and uv's installed CPythons (newest first); PATH is searched before these."""
-    home = Path.home()
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", home / ".pyenv"))
-    uv_root = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", home / ".local/share/uv/python"))
-    found = sorted(pyenv_root.glob("versions/3.*/bin"), reverse=True)
-    found += sorted(uv_root.glob("cpython-3.*/bin"), reverse=True)
-    return found
-
-
-os.environ["PATH"] = os.pathsep.join(
-    [os.environ.get("PATH", ""), *map(str, _interpreter_dirs())]
-)
-
-
-def find_interpreter(version: str) -> str | None:
-    return shutil.which(f"python{version}")
-
-
-def _pytest_environment(target: str) -> dict[str, str]:
-    return {"CTXRESET_RESULTS_DIR": str(RESULTS), "CTXRESET_TARGETS": target}
+INTERRUPT_GRACE = 20.0
+"""Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
+is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
 
 
 def _install(session: nox.Session, target: str) -> None:
-    """The harness, its pinned test tools, the library under test and the loops.
-
-    Skipped when the reused venv was installed from exactly these inputs before (a stamp in
-    the venv records their hash), so a warm run spends no time on installers.
-    """
+    """The harness, its pinned test tools, the library under test and the loops; skipped when
+    the reused venv was installed from exactly these inputs (a stamp in the venv)."""
     constraints = ("-c", f"constraints/{target}.txt")
     requirement = MATRIX.targets[target].requirement
     required = ["-e", ".[test,server]", *constraints, *([requirement] if requirement else []),
@@ -114,9 +89,8 @@ def _install(session: nox.Session, target: str) -> None:
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
                         (ROOT / "pyproject.toml").read_text()])
-    stamp = Path(session.virtualenv.location) / "ctxreset-installed.sha256"
-    digest = hashlib.sha256(inputs.encode()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    stamp, digest, current = orchestrate.install_stamp(Path(session.virtualenv.location), inputs)
+    if current:
         session.log("requirements unchanged since this venv was installed; not reinstalling")
         return
     session.install(*required)
@@ -128,62 +102,104 @@ def _install(session: nox.Session, target: str) -> None:
     stamp.write_text(digest)
 
 
-INTERRUPT_GRACE = 20.0
-"""Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
-is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
+def _pytest(session: nox.Session, folder: str, env: dict[str, str]) -> None:
+    """pytest on one tests/ folder, in a loopback-only network namespace where one can be had
+    (ctxreset/run/netns.py; Linux, root; CTXRESET_NETNS=0 opts out). Elsewhere the audit hook
+    of the cell plugin (ctxreset/run/netguard.py) is the guard, and the log says so."""
+    from ctxreset.run.netns import unavailable
 
-
-def test_session_names() -> list[str]:
-    """Target-major, so dealing them out round-robin gives each process a mix of targets."""
-    return [session_name(python, target) for target in MATRIX.targets for python in PYTHONS]
+    reason = "CTXRESET_NETNS=0" if settings.netns_opted_out() else unavailable()
+    if reason:
+        session.log(f"no loopback-only network namespace ({reason}); the audit hook guards")
+    netns = [] if reason else ["python", "-m", "ctxreset.run.netns"]
+    session.run(*netns, "python", "-m", "pytest", "-n", "auto", "-o", f"testpaths={folder}",
+                *session.posargs, env=env, interrupt_timeout=INTERRUPT_GRACE)
 
 
 @nox.session(python=PYTHONS)
 @nox.parametrize("target", list(MATRIX.targets))
 def tests(session: nox.Session, target: str) -> None:
-    """Every fix x scenario x loop of one target on one interpreter; writes results/."""
-    python = str(session.python)
-    reason = MATRIX.target_not_run(target, python)
+    """The cells (tests/cells/) of one target on one interpreter; writes results/."""
+    reason = MATRIX.target_not_run(target, str(session.python))
     if reason:
-        _record_not_run(python, [target], reason)
+        orchestrate.record_not_run(RESULTS, MATRIX, str(session.python), [target], reason)
         session.skip(reason)
     _install(session, target)
-    session.run(*_in_namespace(session), "python", "-m", "pytest", "-n", "auto",
-                *session.posargs, env=_pytest_environment(target),
-                interrupt_timeout=INTERRUPT_GRACE)
+    _pytest(session, "tests/cells",
+            {settings.RESULTS_DIR: str(RESULTS), settings.TARGETS: target})
 
 
-def _in_namespace(session: nox.Session) -> list[str]:
-    """The kernel-level network guard, where it can be had: the cells run in a network
-    namespace with only loopback (harness/netns.py; Linux, root). CTXRESET_NETNS=0 opts out.
-    Elsewhere the audit hook in tests/conftest.py is the guard, and the log says so."""
-    from harness.netns import unavailable
+@nox.session(python=UNIT_PYTHON)
+def unit(session: nox.Session) -> None:
+    """The harness's own tests (tests/unit/): independent of Python and target, run once."""
+    _install(session, "minimal")
+    _pytest(session, "tests/unit", {settings.RESULTS_DIR: "", settings.TARGETS: "minimal"})
 
-    reason = ("CTXRESET_NETNS=0" if os.environ.get("CTXRESET_NETNS") == "0"
-              else unavailable())
-    if reason:
-        session.log(f"no loopback-only network namespace ({reason}); the audit hook guards")
-        return []
-    session.log("cells run in a network namespace with only loopback (harness/netns.py)")
-    return ["python", "-m", "harness.netns"]
+
+@nox.session
+@nox.parametrize(("python", "target"), LIBRARY_SESSIONS)
+def library(session: nox.Session, target: str) -> None:
+    """tests/library/ (needs the library installed), once per target, on its first Python.
+
+    Fixes revert exactly, the apply-fix plugin in a foreign suite, nothing is exported."""
+    _install(session, target)
+    _pytest(session, "tests/library", {settings.RESULTS_DIR: "", settings.TARGETS: target})
+
+
+@nox.session(python=UNIT_PYTHON)
+def wheel(session: nox.Session) -> None:
+    """-p ctxreset.apply_fix from a built wheel, installed into a fresh venv.
+
+    The wheel and openai-agents 0.0.11 (the target's constraints) run
+    tests/library/foreign_suite, which must pass with --apply-fix context_rerun and fail with
+    the "different Context" ValueError without it."""
+    tmp = Path(session.create_tmp()).resolve()
+    session.run("uv", "build", "--quiet", "--wheel", "--out-dir", str(tmp / "dist"),
+                external=True)
+    built = max((tmp / "dist").glob("ctxreset_harness-*.whl"), key=lambda p: p.stat().st_mtime)
+    venv = tmp / "user-venv"
+    session.run("uv", "venv", "--quiet", "--clear", "--python", str(session.python), str(venv),
+                external=True)
+    python = str(venv / "bin" / "python")
+    session.run("uv", "pip", "install", "--quiet", "--python", python, str(built), "pytest",
+                str(MATRIX.targets[WHEEL_TARGET].requirement),
+                "-c", f"constraints/{WHEEL_TARGET}.txt", external=True)
+    suite = tmp / "suite"  # outside any pytest configuration of this project
+    suite.mkdir(exist_ok=True)
+    (suite / "pytest.ini").write_text("[pytest]\n")
+    (suite / "test_stream_endpoint.py").write_text(
+        (ROOT / "tests/library/foreign_suite/stream_endpoint.py").read_text())
+    from ctxreset.run.netns import unavailable
+
+    netns = [] if settings.netns_opted_out() or unavailable() else [python, "-m",
+                                                                      "ctxreset.run.netns"]
+    plugin = [*netns, python, "-m", "pytest", "-p", "ctxreset.apply_fix", "-q", str(suite)]
+    env = {settings.APPLY_FIX: ""}
+    with session.chdir(suite):  # not the checkout: python -m would import ctxreset from it
+        fixed = session.run(*plugin, "--apply-fix", "context_rerun", env=env, external=True,
+                            silent=True)
+        bare = str(session.run(*plugin, env=env, external=True, silent=True,
+                               success_codes=[1]))
+    session.log(f"with --apply-fix context_rerun: {str(fixed).strip().splitlines()[-1]}")
+    if "was created in a different Context" not in bare:
+        session.error(f"without a fix the foreign test did not fail with the ValueError:\n{bare}")
+    session.log(f"without a fix: {bare.strip().splitlines()[-1]} (the ValueError)")
 
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """Every test session, in one nox process per core (logs in .nox/logs/), then the report.
+    """The default: every session below, one nox process per core, then the report.
 
-    The previous run's cell files move to .nox/previous-results/, so the report shows this
-    run only. Each session runs its cells in one pytest-xdist worker: a cell
-    that kills its interpreter costs that cell, not the rest. Ctrl-C stops the sessions, keeps
-    every finished cell, marks the rest "not run (interrupted)" and still writes the report.
-    """
-    names = test_session_names()
-    workers = max(1, min(os.cpu_count() or 1, len(names)))
-    _set_aside_previous_cells(session)
+    Logs in .nox/logs/. The previous run's cell files move to .nox/previous-results/. Ctrl-C
+    keeps every finished cell, marks the rest "not run (interrupted)", still writes the
+    report."""
+    names = [*orchestrate.cell_session_names(MATRIX, PYTHONS),
+             *(job.session for job in orchestrate.checks(MATRIX, PYTHONS))]
+    if orchestrate.set_aside_previous_cells(RESULTS, ROOT / ".nox" / "previous-results"):
+        session.log("moved the previous run's cells to .nox/previous-results")
     LOGS.mkdir(parents=True, exist_ok=True)
     running = []
-    for index in range(workers):
-        group = names[index::workers]
+    for index, group in enumerate(orchestrate.deal(names, os.cpu_count() or 1)):
         log_path = LOGS / f"matrix-{index + 1}.log"
         command = [sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
                    "-s", *group, "--", "-n", "1", *session.posargs]
@@ -201,45 +217,18 @@ def matrix(session: nox.Session) -> None:
             process.wait()
     failed = []
     for process, log_path in running:
-        summary = [line for line in log_path.read_text().splitlines() if line.startswith("nox > *")]
-        for line in summary:
-            session.log(line.removeprefix("nox > "))
+        for line in log_path.read_text().splitlines():
+            if line.startswith("nox > *"):
+                session.log(line.removeprefix("nox > "))
         if process.returncode != 0:
             failed.append(str(log_path))
     if interrupted:
-        _record_interrupted()
+        orchestrate.record_interrupted(RESULTS, MATRIX, PYTHONS)
     report(session)
     if interrupted:
         session.error("interrupted: finished cells are kept; the rest are 'not run (interrupted)'")
     if failed:
-        session.error(f"test sessions failed; see {', '.join(failed)}")
-
-
-def _set_aside_previous_cells(session: nox.Session) -> None:
-    """Move the last run's cell and session files to .nox/previous-results/ (benchmark and
-    sweep results stay: a matrix run does not redo them)."""
-    previous = ROOT / ".nox" / "previous-results"
-    shutil.rmtree(previous, ignore_errors=True)
-    moved = [path for path in (*RESULTS.glob("py*"), RESULTS / "sessions") if path.exists()]
-    for path in moved:
-        previous.mkdir(parents=True, exist_ok=True)
-        path.rename(previous / path.name)
-    if moved:
-        session.log(f"moved the previous run's cells to {previous}")
-
-
-def _record_interrupted() -> None:
-    """After Ctrl-C: a "not run (interrupted)" file for every planned cell that has none."""
-    from harness.cell import INTERRUPTED, not_run
-    from harness.plan import planned_cells, ruled_out
-    from harness.results import cell_path, matrix_hash, write_cell
-
-    provenance = {"python": None, "matrix_hash": matrix_hash()}
-    for python in PYTHONS:
-        for cell in planned_cells(MATRIX, python):
-            record = not_run(cell, ruled_out(MATRIX, cell) or INTERRUPTED)
-            if not cell_path(RESULTS, record).exists():
-                write_cell(RESULTS, record, provenance)
+        session.error(f"sessions failed; see {', '.join(failed)}")
 
 
 @nox.session(python=False)
@@ -251,14 +240,14 @@ def report(session: nox.Session) -> None:
     A target that already has results for a missing Python (CI's report job collects them
     from the test jobs' runners) keeps them: only the targets without any are recorded.
     """
-    from harness.report import main as write_report
-    from harness.results import matrix_hash, targets_without_results
+    from ctxreset.matrix.loader import matrix_hash
+    from ctxreset.report.build import main as write_report
 
     for python in PYTHONS:
-        if find_interpreter(python) is None:
-            reason = f"interpreter missing: no python{python} on PATH, in pyenv or uv"
-            targets = targets_without_results(RESULTS, MATRIX, python, matrix_hash())
-            _record_not_run(python, targets, reason)
+        if orchestrate.find_interpreter(python) is None:
+            reason = orchestrate.MISSING_INTERPRETER.format(python=python)
+            targets = orchestrate.targets_without_results(RESULTS, MATRIX, python, matrix_hash())
+            orchestrate.record_not_run(RESULTS, MATRIX, python, targets, reason)
             if targets:
                 session.log(f"python {python}: {reason} ({', '.join(targets)})")
     arguments = ["--results", str(RESULTS), "--out", str(ROOT / "reports")]
@@ -275,16 +264,16 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def sweep(session: nox.Session) -> None:
-    """Every scenario, unpatched, against each release in matrix.yaml's sweep: range (slow).
+    """Every scenario, unpatched, per release in matrix.yaml's sweep: range (slow).
 
     One venv per release in .nox/sweep/<version>/ (reused), then the report. Not in `nox`.
 
     nox -s sweep -- 0.0.3..0.0.19 newest      # narrow: ranges, single releases, `newest`
     """
-    from harness.sweep_driver import sweep_from_matrix
+    from ctxreset.sweep.driver import sweep_from_matrix
 
     spec = MATRIX.sweep
-    interpreter = find_interpreter(spec.python) if spec else None
+    interpreter = orchestrate.find_interpreter(spec.python) if spec else None
     if spec and interpreter is None:
         session.error(f"sweep: python{spec.python} not found on PATH, in pyenv or uv")
     try:
@@ -294,23 +283,12 @@ def sweep(session: nox.Session) -> None:
     report(session)
 
 
-def _record_not_run(python: str, targets: list[str], reason: str) -> None:
-    """A "not run" results file, with its reason, for every planned cell of these targets."""
-    from harness.cell import not_run
-    from harness.plan import planned_cells
-    from harness.results import matrix_hash, write_cell
-
-    provenance = {"python": None, "matrix_hash": matrix_hash()}
-    for cell in planned_cells(MATRIX, python, targets):
-        write_cell(RESULTS, not_run(cell, reason), provenance)
-
-
 @nox.session(name="ci-matrix", python=False)
 def ci_matrix(session: nox.Session) -> None:
     """The GitHub Actions job matrix as one line of JSON on stdout (.github/workflows/)."""
-    from harness.ci_matrix import ci_matrix as job_matrix
+    from ctxreset.ci_matrix import ci_matrix as job_matrix
 
-    print(json.dumps(job_matrix(MATRIX)))
+    print(json.dumps(job_matrix(MATRIX, PYTHONS)))
 
 
 @nox.session(name="flake-check", python=False)
@@ -320,28 +298,26 @@ def flake_check(session: nox.Session) -> None:
     nox -s flake-check                     # 20 runs on 3.11 (writes .nox/flake-check/run-*)
     nox -s flake-check -- 5 3.12           # 5 runs on 3.12
     """
+    from ctxreset.report.flakes import main as compare_runs
+
     try:
-        runs = whole_number("flake-check runs", session.posargs[0]) if session.posargs else 20
-    except SettingError as exc:
+        runs = (settings.whole_number("flake-check runs", session.posargs[0])
+                if session.posargs else 20)
+    except settings.SettingError as exc:
         session.error(str(exc))
     python = session.posargs[1] if len(session.posargs) > 1 else "3.11"
     if python not in MATRIX.pythons:
         session.error(f"python: bad value {python!r}; allowed: {', '.join(MATRIX.pythons)}")
-    targets = [t for t in MATRIX.targets if not MATRIX.target_not_run(t, python)]
-    names = [session_name(python, target) for target in targets]
+    names = [session_name(python, target) for target in MATRIX.targets
+             if not MATRIX.target_not_run(target, python)]
     root = ROOT / ".nox" / "flake-check"
-    shutil.rmtree(root, ignore_errors=True)
-    run_dirs = []
-    for index in range(1, runs + 1):
-        run_dir = root / f"run-{index:02d}"
-        run_dirs.append(str(run_dir))
+    run_dirs = [root / f"run-{index:02d}" for index in range(1, runs + 1)]
+    for index, run_dir in enumerate(run_dirs, 1):
         session.log(f"run {index} of {runs}: {len(names)} sessions on {python}")
         session.run(sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
                     "-s", *names, "--", "-n", "1", "-q", "--results-dir", str(run_dir),
-                    "tests/test_cells.py", silent=True, success_codes=[0, 1], external=True)
-    from harness.flakes import main as compare_runs
-
-    if compare_runs(run_dirs) != 0:
+                    "tests/cells", silent=True, success_codes=[0, 1], external=True)
+    if compare_runs([str(d) for d in run_dirs]) != 0:
         session.error("some cells flipped between runs (listed above)")
 
 
@@ -368,7 +344,7 @@ def lock(session: nox.Session) -> None:
 @nox.session(name="tox-ini", python=False)
 def tox_ini(session: nox.Session) -> None:
     """Regenerate tox.ini from matrix.yaml (tests fail while it has drifted)."""
-    from harness.toxini import render_tox_ini
+    from ctxreset.toxini import render_tox_ini
 
     (ROOT / "tox.ini").write_text(render_tox_ini(MATRIX))
     session.log("wrote tox.ini")
@@ -376,24 +352,30 @@ def tox_ini(session: nox.Session) -> None:
 
 @nox.session(python=MATRIX.bench.python if MATRIX.bench else False)
 def bench(session: nox.Session) -> None:
-    """What each fix costs per same-task streamed run and per event, as ratios to ``none``.
+    """What each fix costs, as ratios to ``none`` (not in the default run).
 
-    Not in the default run. Settings from matrix.yaml's ``bench:`` section; its own venv,
-    installed as the test sessions are; one process per loop, each writing
-    results/bench/py<python>-<target>-<loop>.json (the report shows it beside each fix).
-    ``nox -s bench -- --repeats 5`` passes arguments on to ``python -m harness.bench``.
-    """
+    Per same-task streamed run and per event (matrix.yaml's ``bench:``; results/bench/; the
+    report shows it). ``nox -s bench -- --repeats 5`` passes arguments on to
+    ``python -m ctxreset.bench``."""
     if MATRIX.bench is None:
         session.skip("matrix.yaml has no bench: section")
     target = MATRIX.bench.target
     _install(session, target)
     for loop in MATRIX.bench.loops:
         out = RESULTS / "bench" / f"py{MATRIX.bench.python}-{target}-{loop}.json"
-        session.run("python", "-m", "harness.bench", "--target", target, "--loop", loop,
+        session.run("python", "-m", "ctxreset.bench", "--target", target, "--loop", loop,
                     "--out", str(out), *session.posargs)
 
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """ruff, at the version pinned in pyproject's lint extra."""
-    session.run("uvx", "ruff@0.14.0", "check", ".", external=True)
+    """ruff, at the version .ci/tools.txt pins."""
+    session.run("uvx", "--from", orchestrate.tool("ruff"), "ruff", "check", ".", external=True)
+
+
+@nox.session(python=UNIT_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy, at the version .ci/tools.txt pins, with pyproject's [tool.mypy]."""
+    _install(session, WHEEL_TARGET)
+    session.install(orchestrate.tool("mypy"))
+    session.run("mypy")  # what to check is pyproject's; posargs are the matrix's pytest args

@@ -4,7 +4,7 @@ constraints/ does not pin, or a bad CTXRESET_CELL_TIMEOUT with one line and exit
 environment is created or installed: the same checks, and the same line, as nox's.
 
 The check needs the harness's own dependencies (PyYAML, jsonschema, packaging): tox.ini's
-``requires`` (written by harness/toxini.py) lists them, so where tox's own environment lacks
+``requires`` (written by ctxreset/toxini.py) lists them, so where tox's own environment lacks
 them tox provisions one that has them and runs again in it, and the check runs there.
 """
 
@@ -23,8 +23,8 @@ def matrix_problem() -> Optional[str]:
     """The one line nox would print for matrix.yaml and the settings, or None."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from harness.matrix import MatrixError, check_pins, load_matrix
-    from harness.settings import SettingError, cell_timeout_from_env
+    from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix
+    from ctxreset.settings import SettingError, cell_timeout_from_env
 
     try:
         check_pins(load_matrix())

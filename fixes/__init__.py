@@ -1,46 +1,32 @@
 """Candidate fixes, one module each, applied as reversible runtime patches.
 
-Every module has ``apply(points) -> undo`` and a docstring stating the strategy, where it
-patches and what it trades. Which targets a fix applies to is data in ``matrix.yaml``.
+Every module is a ``Fix`` (ctxreset.contract): ``apply(points) -> undo`` and a docstring stating
+the strategy, where it patches and what it trades. The names are in ctxreset.catalogue; a
+module is imported only when its fix is asked for. Which targets a fix applies to is data in
+``matrix.yaml``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import cast
 
-from fixes import (
-    context_rerun,
-    faults,
-    none,
-    safe_reset,
-    safe_reset_swallow,
-    streaming_trace,
-    task_affine_trace,
-    upstream,
-)
-from harness.targets import Library
-
-FIXES: dict[str, Any] = {
-    "none": none,
-    "context_rerun": context_rerun,
-    "safe_reset": safe_reset,
-    "safe_reset_swallow": safe_reset_swallow,
-    "streaming_trace": streaming_trace,
-    "task_affine_trace": task_affine_trace,
-    "upstream": upstream,
-}
-if faults.enabled():  # the harness's own fault-handling tests only
-    FIXES.update(faults.FAULTS)
+from ctxreset.catalogue import FAULTS, fix_names
+from ctxreset.contract import Fix, Library
 
 
-def get_fix(name: str) -> Any:
-    try:
-        return FIXES[name]
-    except KeyError:
-        allowed = ", ".join(FIXES)
-        raise ValueError(f"unknown fix {name!r}; allowed: {allowed}") from None
+def get_fix(name: str) -> Fix:
+    """Fix ``name``; ``ValueError`` naming the known fixes for any other name."""
+    if name not in fix_names():
+        allowed = ", ".join(fix_names())
+        raise ValueError(f"unknown fix {name!r}; allowed: {allowed}")
+    if name in FAULTS:
+        from ctxreset.fixes.faults import FAULT_FIXES
+
+        return FAULT_FIXES[name]
+    return cast(Fix, importlib.import_module(f"{__name__}.{name}"))
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 
 class Patches:
@@ -26,5 +26,3 @@ class Patches:
             owner, name, raw = self._saved.pop()
             setattr(owner, name, raw)
 
-
-Undo = Callable[[], None]

@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Optional
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 _home: contextvars.ContextVar[Optional[contextvars.Context]] = contextvars.ContextVar(
     "fix_context_rerun_home", default=None

@@ -1,7 +1,7 @@
 """Deliberately broken "fixes" that exercise the harness's own fault handling, not the bug.
 
 They exist for the harness's tests (a cell that crashes its interpreter, a cell that blocks
-its event loop, a cell whose stream ignores cancellation) and are registered only when the
+its event loop, a cell whose stream ignores cancellation) and are known only when the
 environment sets ``CTXRESET_FAULTS=1``; a matrix.yaml that names one without it is rejected
 as naming an unknown fix.
 
@@ -16,11 +16,11 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 CRASH_EXIT_CODE = 70
 
@@ -57,12 +57,19 @@ def _apply_ignore_cancel(points: PatchPoints) -> Undo:
     return _patch(points, points.streaming_result, "stream_events", stream_events)
 
 
-FAULTS = {
-    "crash_interpreter": SimpleNamespace(apply=_apply_crash, __doc__="os._exit mid-cell"),
-    "block_loop": SimpleNamespace(apply=_apply_block, __doc__="time.sleep on the loop"),
-    "ignore_cancel": SimpleNamespace(apply=_apply_ignore_cancel, __doc__="swallows cancel"),
+class Fault:
+    """A broken fix: ``apply`` as the fixes' modules have it, and a one-line docstring."""
+
+    def __init__(self, apply: Callable[[PatchPoints], Undo], doc: str) -> None:
+        self._apply = apply
+        self.__doc__ = doc
+
+    def apply(self, points: PatchPoints) -> Undo:
+        return self._apply(points)
+
+
+FAULT_FIXES = {
+    "crash_interpreter": Fault(_apply_crash, "os._exit mid-cell"),
+    "block_loop": Fault(_apply_block, "time.sleep on the loop"),
+    "ignore_cancel": Fault(_apply_ignore_cancel, "swallows cancel"),
 }
-
-
-def enabled() -> bool:
-    return os.environ.get("CTXRESET_FAULTS") == "1"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fixes._patching import Undo
-from harness.targets import PatchPoints
+from ctxreset.contract import PatchPoints, Undo
 
 
 def apply(points: PatchPoints) -> Undo:

@@ -17,8 +17,9 @@ import contextvars
 import logging
 from typing import Any
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 logger = logging.getLogger("fixes.safe_reset")
 

@@ -15,8 +15,9 @@ import contextlib
 import contextvars
 from typing import Any
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 
 def apply(points: PatchPoints) -> Undo:

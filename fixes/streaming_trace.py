@@ -22,8 +22,9 @@ import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 _TRACE_ATTR = "_fix_streaming_trace"
 

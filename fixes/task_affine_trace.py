@@ -39,8 +39,9 @@ import threading
 import weakref
 from typing import Any, Optional
 
-from fixes._patching import Patches, Undo
-from harness.targets import PatchPoints
+from ctxreset.fixes._patching import Patches
+
+from ctxreset.contract import PatchPoints, Undo
 
 _OWNERSHIP_ATTR = "_fix_task_affine_trace"
 

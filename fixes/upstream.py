@@ -7,8 +7,7 @@ so spans the consumer opens while iterating are no-op spans.
 
 from __future__ import annotations
 
-from fixes._patching import Undo
-from harness.targets import PatchPoints
+from ctxreset.contract import PatchPoints, Undo
 
 
 def apply(points: PatchPoints) -> Undo:

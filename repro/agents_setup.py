@@ -12,8 +12,9 @@ import asyncio
 from types import ModuleType
 from typing import Any
 
-from harness.probe import RunRecord
-from repro.model_script import Guardrail
+from ctxreset.repro.model_script import Guardrail
+
+from ctxreset.probe import RunRecord
 
 SLOW_GUARDRAIL_TURNS = 100
 """Loop turns a slow guardrail takes: more than the whole scripted stream."""

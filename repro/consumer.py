@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
-from harness.probe import LET_GO_TURNS, ContextSnapshot, LetGo, Probe, RunRecord
-from harness.targets import Library
+from ctxreset.contract import Library
+from ctxreset.probe import LET_GO_TURNS, ContextSnapshot, LetGo, Probe, RunRecord
 
 
 def snapshot(
@@ -17,8 +17,9 @@ def snapshot(
 ) -> None:
     """Record the current trace and span as the calling task's Context sees them; ``run``:
     taken by that run's consumer, once it is done with the stream."""
+    state = library.current_state()
     probe.snapshots.append(ContextSnapshot(
-        label, library.current_trace_id(), library.current_span_id(),
+        label, state.trace_id, state.span_id,
         None if run is None else run.index,
     ))
 

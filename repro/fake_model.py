@@ -21,6 +21,7 @@ from typing import Any
 
 from agents.models.interface import Model, ModelProvider, ModelTracing
 from agents.tracing import response_span
+from ctxreset.repro.model_script import Handoff, ModelScript, ToolCall
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -32,8 +33,6 @@ from openai.types.responses import (
     ResponseOutputText,
     ResponseTextDeltaEvent,
 )
-
-from repro.model_script import Handoff, ModelScript, ToolCall
 
 
 def _build(model_type: Any, **fields: Any) -> Any:

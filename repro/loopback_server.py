@@ -27,10 +27,9 @@ from typing import Any, Callable, Optional
 
 import httpx
 import uvicorn
+from ctxreset.repro.server_app import RUN_INDEX_HEADER
 
-from harness.errors import describe
-from harness.probe import Probe
-from repro.server_app import RUN_INDEX_HEADER
+from ctxreset.probe import Probe, describe
 
 SHUTDOWN_TIMEOUT = 5.0
 

@@ -16,13 +16,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, Optional
 
+from ctxreset.repro.consumer import deliver, snapshot
+from ctxreset.repro.model_script import ModelScript
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import deliver, snapshot
-from repro.model_script import ModelScript
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 RUN_INDEX_HEADER = "x-run-index"
 

@@ -6,10 +6,11 @@ pauses after two deltas so the cancellation always lands inside ``stream_events(
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
-from repro.model_script import ModelScript
+from ctxreset.repro.consumer import consume
+from ctxreset.repro.model_script import ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:

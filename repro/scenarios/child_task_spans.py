@@ -7,9 +7,10 @@ too: a fix that keeps the run's trace from the consumer's children loses them.
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consumer_span, drain, let_go
+from ctxreset.repro.consumer import Placement, consumer_span, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -4,9 +4,10 @@ Stands for fan-out from a single handler (ask three agents, stream all answers) 
 one run per request handler. Each run must get its own trace.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
+from ctxreset.repro.consumer import Placement, consume, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 RUNS = 3
 

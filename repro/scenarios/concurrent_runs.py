@@ -6,9 +6,10 @@ Each run must get its own trace, and every span must carry its own run's trace i
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
+from ctxreset.repro.consumer import consume
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 RUNS = 20
 

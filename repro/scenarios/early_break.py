@@ -8,9 +8,10 @@ in 0.0.11 the trace is finished only after the loop, so it never ends at all.
 import asyncio
 import gc
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
+from ctxreset.repro.consumer import consume
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:

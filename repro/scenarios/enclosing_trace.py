@@ -5,9 +5,10 @@ docs show. The run joins the enclosing trace instead of starting its own; the ap
 block must end that trace, once, and leave nothing current.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
+from ctxreset.repro.consumer import Placement, consume, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -5,10 +5,11 @@ nothing else (how many deltas it read first depends on when the guardrail answer
 trace and every span must still end.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import Guardrail, ModelScript
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import Guardrail, ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

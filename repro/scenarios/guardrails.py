@@ -5,10 +5,11 @@ task spawns, beside the model's stream; the output guardrail runs after the last
 guardrail spans belong in the run's trace.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import Guardrail, ModelScript
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import Guardrail, ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -5,10 +5,11 @@ Stands for triage agents. The run task ends the first agent's span and opens the
 span under them, belong in the run's one trace.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import Handoff, ModelScript
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import Handoff, ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -4,9 +4,10 @@ Stands for fire-and-collect code: start runs, wait for them (or for a slow clien
 stream the buffered result out from whatever task serves the client.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
+from ctxreset.repro.consumer import Placement, consume, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

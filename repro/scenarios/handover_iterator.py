@@ -4,9 +4,10 @@ Stands for a worker that starts answering and hands the open stream to the task 
 the client connection (a queue of iterators, a connection manager).
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, drain, let_go
+from ctxreset.repro.consumer import Placement, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

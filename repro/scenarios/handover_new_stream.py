@@ -7,9 +7,10 @@ next one resumes the same result object from where the queue stands.
 
 import gc
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, drain, let_go
+from ctxreset.repro.consumer import Placement, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -4,9 +4,10 @@ Stands for comparing two agents side by side, or merging a main answer with a ba
 run's progress into one response.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, finish, let_go, note, snapshot
+from ctxreset.repro.consumer import Placement, finish, let_go, note, snapshot
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -7,9 +7,10 @@ the user pressed "stop", and answers the next message.
 
 import gc
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, drain, let_go
+from ctxreset.repro.consumer import Placement, consume, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

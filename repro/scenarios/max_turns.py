@@ -5,10 +5,11 @@ Stands for an agent stuck in a tool loop: the library stops it and raises
 consumer; the trace and every span must still end.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import ModelScript, ToolCall
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import ModelScript, ToolCall
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

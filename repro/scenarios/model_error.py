@@ -6,10 +6,11 @@ trace and spans must still end, and no second error may be stacked on top of it.
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
-from repro.model_script import ModelFailure, ModelScript
+from ctxreset.repro.consumer import consume
+from ctxreset.repro.model_script import ModelFailure, ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:

@@ -9,9 +9,10 @@ first stream, runs the second, then reads the rest of the first.
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, drain, let_go
+from ctxreset.repro.consumer import Placement, consume, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

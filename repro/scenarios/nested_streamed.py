@@ -5,9 +5,10 @@ Stands for an agent-as-a-tool or a follow-up question asked from the code that r
 first answer. The nested run's spans belong in its own trace or in the enclosing run's.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, drain, let_go
+from ctxreset.repro.consumer import Placement, consume, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -5,10 +5,11 @@ Stands for enrichment or classification of a streamed answer by another agent. T
 run's spans belong in its own trace or in the enclosing run's, and its output is intact.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, drain, let_go
-from repro.model_script import ModelScript, ToolCall
+from ctxreset.repro.consumer import Placement, drain, let_go
+from ctxreset.repro.model_script import ModelScript, ToolCall
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -7,9 +7,10 @@ client was already gone) and never reads the stream. Nothing may stay current or
 import asyncio
 import gc
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, let_go
+from ctxreset.repro.consumer import Placement, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

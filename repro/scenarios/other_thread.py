@@ -14,10 +14,11 @@ waiting first keeps this scenario about the Context alone, and deterministic.
 import asyncio
 import threading
 
-from harness.loops import new_loop
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
+from ctxreset.repro.consumer import consume
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
+from ctxreset.run.loops import new_loop
 
 
 async def scenario(library: Library, probe: Probe) -> None:

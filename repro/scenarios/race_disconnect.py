@@ -11,10 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, drain, let_go
-from repro.model_script import ModelScript
+from ctxreset.repro.consumer import Placement, drain, let_go
+from ctxreset.repro.model_script import ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 DELTAS_BEFORE_DISCONNECT = 2
 

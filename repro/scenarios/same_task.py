@@ -5,9 +5,10 @@ Stands for the documented usage (``async for event in result.stream_events()`` r
 0.0.11 must not fail here; if it does, the harness itself is wrong.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
+from ctxreset.repro.consumer import consume
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:

@@ -7,9 +7,10 @@ trace left current in the caller's Context makes the second run join the first r
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import consume
+from ctxreset.repro.consumer import consume
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:

@@ -8,15 +8,15 @@ every client must read its whole stream.
 import asyncio
 from typing import Any
 
-from harness.probe import Probe
-from harness.targets import Library
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 REQUESTS = 50
 
 
 async def scenario(library: Library, probe: Probe) -> None:
-    from repro.loopback_server import run_client, serving, stream_run
-    from repro.server_app import build_app
+    from ctxreset.repro.loopback_server import run_client, serving, stream_run
+    from ctxreset.repro.server_app import build_app
 
     async def fifty_at_once(client: Any) -> None:
         await asyncio.gather(*(stream_run(client, probe) for _ in range(REQUESTS)))

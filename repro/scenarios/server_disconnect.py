@@ -5,15 +5,15 @@ disconnect, Starlette cancels the task sending the body, and the run's stream is
 it waits for the next event: the server-side cousin of ``cancelled_consumer``.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 EVENTS_BEFORE_DISCONNECT = 2
 
 
 async def scenario(library: Library, probe: Probe) -> None:
-    from repro.loopback_server import run_client, serving, stream_run
-    from repro.server_app import build_app
+    from ctxreset.repro.loopback_server import run_client, serving, stream_run
+    from ctxreset.repro.server_app import build_app
 
     app = build_app(library, probe)
     async with serving(app) as base_url:

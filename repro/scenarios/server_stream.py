@@ -6,13 +6,13 @@ Unpatched, the end of the stream raises the ValueError there and uvicorn logs it
 "Exception in ASGI application"; the client's chunked body is cut short.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe) -> None:
-    from repro.loopback_server import run_client, serving, stream_run
-    from repro.server_app import build_app
+    from ctxreset.repro.loopback_server import run_client, serving, stream_run
+    from ctxreset.repro.server_app import build_app
 
     app = build_app(library, probe)
     async with serving(app) as base_url:

@@ -5,10 +5,11 @@ answers; what the library does with the guardrail then (wait for it, or cancel i
 own business, but its span must still be closed, once, inside the run's trace.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import Guardrail, ModelScript
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import Guardrail, ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

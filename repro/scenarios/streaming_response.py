@@ -10,9 +10,10 @@ separate.
 import asyncio
 from collections.abc import AsyncIterator
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import deliver
+from ctxreset.repro.consumer import deliver
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def endpoint(library: Library, probe: Probe) -> AsyncIterator[str]:

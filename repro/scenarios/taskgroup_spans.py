@@ -6,9 +6,10 @@ Python 3.11+ code writes it. Both children's spans belong in the run's trace.
 
 import asyncio
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consumer_span, drain, let_go
+from ctxreset.repro.consumer import Placement, consumer_span, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

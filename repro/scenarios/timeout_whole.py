@@ -7,10 +7,11 @@ Stands for a request timeout around a streamed answer.
 import asyncio
 import contextlib
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import ModelScript
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import ModelScript
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 DEADLINE_S = 0.05
 

@@ -5,10 +5,11 @@ task opens the agent span, a response span per turn, a function span with the to
 span under it; the consumer gets the tool-call events and then the text.
 """
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consume, let_go
-from repro.model_script import ModelScript, ToolCall
+from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.model_script import ModelScript, ToolCall
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

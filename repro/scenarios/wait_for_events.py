@@ -10,9 +10,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from harness.probe import Probe
-from harness.targets import Library
-from repro.consumer import Placement, consumer_span, drain, let_go
+from ctxreset.repro.consumer import Placement, consumer_span, drain, let_go
+
+from ctxreset.contract import Library
+from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:

@@ -1,0 +1,1 @@
+"""What each fix costs: the measurement, its statistics, and the figures the report shows."""

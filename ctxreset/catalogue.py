@@ -1,0 +1,100 @@
+"""The names matrix.yaml may use, as plain data: properties, loops, scenarios and fixes.
+
+The matrix loader validates matrix.yaml against these names without importing a scenario, a
+fix or a library (so a scenario may import fastapi or httpx at module level, and nox, tox and
+the report load nothing they do not need). The modules are found by name, lazily:
+scenario ``<name>`` is ``ctxreset.repro.scenarios.<name>`` (``get_scenario``), fix ``<name>``
+is ``ctxreset.fixes.<name>`` (``get_fix``). A test checks that every name here has its module
+and every loop its factory.
+"""
+
+from __future__ import annotations
+
+from ctxreset import settings
+
+PROPERTIES = (
+    "no-error",
+    "trace-ended-once",
+    "spans-closed",
+    "no-leak",
+    "isolated",
+    "consumer-spans-attached",
+    "output-intact",
+    "spans-filed",
+    "released",
+)
+"""What the checker judges in every cell (ctxreset.run.checker says what each means)."""
+
+SHORT_NAMES = {
+    "no-error": "error",
+    "trace-ended-once": "trace-end",
+    "spans-closed": "spans",
+    "no-leak": "leak",
+    "isolated": "isolation",
+    "consumer-spans-attached": "consumer-spans",
+    "output-intact": "output",
+    "spans-filed": "filing",
+    "released": "held-open",
+}
+"""How tables and reports name a failing property in a narrow cell."""
+
+LOOPS = ("asyncio", "asyncio-eager", "uvloop", "rloop")
+"""Event loops a cell can run on (ctxreset.run.loops has a factory for each)."""
+
+ONE_TASK_SUFFIX = "_one_task"
+"""``<scenario>_one_task`` is ``<scenario>``'s usage with the consumer in the caller's task."""
+
+BASIC = (
+    "same_task", "other_task", "streaming_response", "early_break", "cancelled_consumer",
+    "model_error", "sequential_runs", "concurrent_runs", "consumer_spans", "other_thread",
+    "server_stream", "server_disconnect", "server_concurrent",
+)
+"""The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "multi-turn": ("tool_call", "max_turns"),
+    "handoff": ("handoff",),
+    "guardrails": ("guardrails", "slow_guardrail", "guardrail_trips"),
+    "enclosing trace": ("enclosing_trace",),
+    "consumer child tasks": ("child_task_spans", "taskgroup_spans", "wait_for_events",
+                             "timeout_block_events", "race_disconnect"),
+    "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),
+    "timeouts": ("timeout_per_event", "timeout_whole"),
+    "several runs": ("interleaved_runs", "concurrent_from_one_caller"),
+    "lifetimes": ("never_iterated", "kept_reference"),
+    "nested runs": ("nested_streamed", "nested_tool_run", "nested_from_caller"),
+}
+"""The realistic-usage catalogue, by family: ``scenario(library, probe, place)``. Each also has
+a ``_one_task`` reference, except where the usage has no consumer to place
+(``ONLY_ONE_SHAPE``)."""
+
+ONLY_ONE_SHAPE = frozenset({"never_iterated"})
+
+
+def _family_of() -> dict[str, str]:
+    found = {name: "basic" for name in BASIC}
+    for family, names in FAMILIES.items():
+        for name in names:
+            found[name] = family
+            if name not in ONLY_ONE_SHAPE:
+                found[name + ONE_TASK_SUFFIX] = family
+    return found
+
+
+FAMILY_OF: dict[str, str] = _family_of()
+"""Every scenario name, in the order the report lists them, with its family."""
+
+SCENARIOS = tuple(FAMILY_OF)
+
+FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming_trace",
+         "task_affine_trace", "upstream")
+"""The candidate fixes, one module each in ctxreset.fixes."""
+
+FAULTS = ("crash_interpreter", "block_loop", "ignore_cancel")
+"""Deliberately broken fixes for the harness's own fault tests (ctxreset.fixes.faults),
+known only when CTXRESET_FAULTS=1."""
+
+
+def fix_names() -> tuple[str, ...]:
+    """The fixes matrix.yaml may name in this process."""
+    return FIXES + (FAULTS if settings.faults_enabled() else ())

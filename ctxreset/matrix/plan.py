@@ -1,0 +1,74 @@
+"""The cells a run covers, and why matrix.yaml rules some of them out on a given Python.
+
+A cell is one (python, target, fix, scenario, loop). Every entry point (pytest, nox, tox, the
+report) enumerates cells here, so "what should have run" has one definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Optional
+
+from ctxreset.catalogue import ONE_TASK_SUFFIX
+from ctxreset.matrix.loader import Matrix, short_python
+from ctxreset.records import CellId
+
+
+def planned_cells(
+    matrix: Matrix, python: str, targets: Optional[Iterable[str]] = None
+) -> list[CellId]:
+    """Every cell of ``targets`` (default: all) on ``python``, in matrix order."""
+    python = short_python(python)
+    cells = []
+    for target in targets if targets is not None else matrix.targets:
+        for fix in matrix.fixes_for(target):
+            for scenario in matrix.scenarios:
+                for loop in matrix.loops:
+                    cells.append(CellId(python, target, fix, scenario, loop))
+    return cells
+
+
+def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
+    """Why the matrix's own constraints say ``cell`` cannot run, or None."""
+    return (
+        matrix.target_not_run(cell.target, cell.python)
+        or matrix.loop_not_run(cell.loop, cell.python)
+        or matrix.excluded(cell.target, cell.scenario, cell.loop, cell.python)
+    )
+
+
+LEGACY_REFERENCES = {"other_task": "same_task"}
+
+
+def reference_of(matrix: Matrix, scenario: str) -> Optional[str]:
+    """The one-task reference of ``scenario`` (the same usage, consumed in the caller's task),
+    if the matrix runs one: ``<scenario>_one_task``, or ``same_task`` for ``other_task``."""
+    for candidate in (scenario + ONE_TASK_SUFFIX, LEGACY_REFERENCES.get(scenario)):
+        if candidate is not None and candidate in matrix.scenarios:
+            return candidate
+    return None
+
+
+def session_name(python: str, target: str) -> str:
+    """nox's name for the test session that runs the cells of one Python and target."""
+    return f"tests-{python}(target='{target}')"
+
+
+def library_session_name(python: str, target: str) -> str:
+    """nox's name for the session that runs tests/library/ for one target."""
+    return f"library(python='{python}', target='{target}')"
+
+
+CELL_TEST = "tests/cells/test_cells.py::test_cell_matches_expectation"
+"""The pytest test that runs every cell, one parametrization per cell."""
+
+
+def cell_test_id(cell: CellId) -> str:
+    """The cell's pytest parametrization id (the plugin parametrizes ``CELL_TEST`` by it)."""
+    return f"{cell.target}-{cell.fix}-{cell.scenario}[{cell.loop}]"
+
+
+def rerun_command(cell: CellId) -> str:
+    """One command that re-runs exactly this cell locally: its nox session, its node id."""
+    node = f"{CELL_TEST}[{cell_test_id(cell)}]"
+    return f"nox -s \"{session_name(cell.python, cell.target)}\" -- -n 0 \"{node}\""

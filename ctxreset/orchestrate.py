@@ -1,0 +1,190 @@
+"""The matrix run's orchestration and bookkeeping, for the noxfile (and the tests that check it).
+
+nox runs in its own environment, without the library under test: this module imports records,
+the matrix and the report only, never the runner, a scenario or a fix.
+
+- ``find_interpreter``: PATH, then pyenv's and uv's installed CPythons (nox never downloads).
+- ``deal``: the test sessions dealt round-robin to one nox process per core.
+- ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
+- ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
+  session will write (a missing interpreter, a target ruled out, Ctrl-C).
+- ``targets_without_results``: which targets a missing Python may be recorded "not run" for.
+- ``install_stamp``: whether a reused venv was installed from exactly these inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ctxreset.matrix.loader import Matrix, matrix_hash
+from ctxreset.matrix.plan import library_session_name, planned_cells, ruled_out, session_name
+from ctxreset.records import (
+    INTERRUPTED,
+    Problem,
+    cell_path,
+    not_run,
+    read_cell,
+    read_session,
+    write_cell,
+)
+
+MISSING_INTERPRETER = "interpreter missing: no python{python} on PATH, in pyenv or uv"
+
+
+def interpreter_dirs() -> list[Path]:
+    """pyenv's and uv's installed CPythons (newest first); PATH is searched before these."""
+    home = Path.home()
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", home / ".pyenv"))
+    uv_root = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", home / ".local/share/uv/python"))
+    found = sorted(pyenv_root.glob("versions/3.*/bin"), reverse=True)
+    found += sorted(uv_root.glob("cpython-3.*/bin"), reverse=True)
+    return found
+
+
+def search_path() -> str:
+    """PATH with the interpreter directories after it."""
+    return os.pathsep.join([os.environ.get("PATH", ""), *map(str, interpreter_dirs())])
+
+
+def find_interpreter(version: str) -> Optional[str]:
+    return shutil.which(f"python{version}", path=search_path())
+
+
+def cell_session_names(matrix: Matrix, pythons: Iterable[str]) -> list[str]:
+    """Target-major, so dealing them out round-robin gives each process a mix of targets."""
+    return [session_name(python, target) for target in matrix.targets for python in pythons]
+
+
+def deal(names: list[str], workers: int) -> list[list[str]]:
+    """``names`` dealt round-robin to ``workers`` processes (no empty hand)."""
+    workers = max(1, min(workers, len(names)))
+    return [names[index::workers] for index in range(workers)]
+
+
+def set_aside_previous_cells(results: Path, previous: Path) -> bool:
+    """Move the last run's cell and session files to ``previous`` (benchmark and sweep results
+    stay: a matrix run does not redo them). Whether there was anything to move."""
+    shutil.rmtree(previous, ignore_errors=True)
+    moved = [path for path in (*results.glob("py*"), results / "sessions") if path.exists()]
+    for path in moved:
+        previous.mkdir(parents=True, exist_ok=True)
+        path.rename(previous / path.name)
+    return bool(moved)
+
+
+def record_not_run(results: Path, matrix: Matrix, python: str, targets: list[str],
+                   reason: str) -> None:
+    """A "not run" results file, with its reason, for every planned cell of these targets."""
+    provenance = {"python": None, "matrix_hash": matrix_hash()}
+    for cell in planned_cells(matrix, python, targets):
+        write_cell(results, not_run(cell, reason), provenance)
+
+
+def record_interrupted(results: Path, matrix: Matrix, pythons: Iterable[str]) -> None:
+    """After Ctrl-C: a "not run (interrupted)" file for every planned cell that has none."""
+    provenance = {"python": None, "matrix_hash": matrix_hash()}
+    for python in pythons:
+        for cell in planned_cells(matrix, python):
+            if not cell_path(results, cell).exists():
+                write_cell(results, not_run(cell, ruled_out(matrix, cell) or INTERRUPTED),
+                           provenance)
+
+
+def _ran(path: Path, target: str, hash_: str) -> bool:
+    """Whether ``path`` is a result (not a "not run" record) for ``target`` under this hash."""
+    try:
+        if path.parent.name == "sessions":
+            session = read_session(path)
+            return session.get("matrix_hash") == hash_ and target in session["session"]["targets"]
+        found = read_cell(path)
+    except Problem:
+        return False
+    return (found.provenance.get("matrix_hash") == hash_ and found.result.target == target
+            and found.result.status != "not run")
+
+
+def targets_without_results(
+    root: Path, matrix: Matrix, python: str, matrix_hash: str
+) -> list[str]:
+    """The targets a missing ``python`` may be recorded "not run" for, in matrix order.
+
+    Leaves out a target matrix.yaml rules out on ``python`` (the merge gives that reason), and
+    one that a session on ``python`` wrote a cell or session record for under this matrix.yaml:
+    that session found the interpreter, wherever it ran. So a report that collects results
+    from other machines (CI's test jobs) never overwrites them with "interpreter missing".
+    """
+    found = []
+    for target in matrix.targets:
+        if matrix.target_not_run(target, python):
+            continue
+        paths = [*(root / f"py{python}" / target).glob("**/*.json"),
+                 *(root / "sessions").glob(f"py{python}-*.json")]
+        if not any(_ran(p, target, matrix_hash) for p in paths if not p.name.startswith(".")):
+            found.append(target)
+    return found
+
+
+def install_stamp(venv: Path, inputs: str) -> tuple[Path, str, bool]:
+    """The stamp file in ``venv``, the digest of ``inputs`` and whether the venv was installed
+    from exactly these inputs before (then nothing needs installing)."""
+    stamp = venv / "ctxreset-installed.sha256"
+    digest = hashlib.sha256(inputs.encode()).hexdigest()
+    return stamp, digest, stamp.exists() and stamp.read_text() == digest
+
+
+TOOLS = Path(__file__).resolve().parent.parent / ".ci" / "tools.txt"
+
+
+def tool(name: str, tools: Path = TOOLS) -> str:
+    """The pinned requirement of tool ``name`` (``ruff==0.14.0``) from .ci/tools.txt."""
+    for line in tools.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement.partition("==")[0] == name:
+            return requirement
+    raise LookupError(f"{tools}: no pin for {name}")
+
+
+WHEEL_TARGET = "agents-0.0.11"
+"""The affected release the wheel session tries the built plugin on."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One nox session of the default run, with the Python and target it installs."""
+
+    session: str
+    python: str
+    target: str
+
+
+def checks(matrix: Matrix, pythons: Iterable[str]) -> list[Job]:
+    """The default run's sessions besides the cells: ``unit`` and ``typecheck`` (on the run's
+    first Python), ``library`` per target, and ``wheel``. The matrix session and the CI job
+    matrix both run these."""
+    pythons = list(pythons)
+    first = pythons[0]
+    return [
+        Job("unit", first, "minimal"),
+        *(Job(library_session_name(python, target), python, target)
+          for python, target in library_sessions(matrix, pythons)),
+        Job("typecheck", first, WHEEL_TARGET),
+        Job("wheel", first, WHEEL_TARGET),
+    ]
+
+
+def library_sessions(matrix: Matrix, pythons: Iterable[str]) -> list[tuple[str, str]]:
+    """(python, target) of each ``library`` session: every target once, on the first of
+    ``pythons`` it installs on."""
+    pythons = list(pythons)
+    found = []
+    for target in matrix.targets:
+        python = next((p for p in pythons if not matrix.target_not_run(target, p)), None)
+        if python is not None:
+            found.append((python, target))
+    return found

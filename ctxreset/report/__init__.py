@@ -1,0 +1,1 @@
+"""From results files to a verdict and a report: merge, verdict, report, diff, flakes."""

@@ -1,0 +1,1 @@
+"""Running one cell: loops, error capture, the recorder, the checker, the watchdog, the runner."""

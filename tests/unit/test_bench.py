@@ -1,0 +1,113 @@
+"""The benchmark's arithmetic on synthetic timings; the shape of its file (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ctxreset.bench.measure import FixTimings, Sample, main, summarise
+from ctxreset.bench.stats import (
+    Spread,
+    format_ns,
+    format_ratio,
+    per_event,
+    ratios,
+    spread,
+    within_budget,
+)
+
+
+def test_ratios_pair_each_repeat_with_the_baseline_of_the_same_repeat():
+    # A slow second repeat (drift) slows both: the ratio does not move.
+    assert ratios([110.0, 220.0, 105.0], [100.0, 200.0, 100.0]) == pytest.approx([1.1, 1.1, 1.05])
+
+
+def test_ratios_refuse_mismatched_or_empty_baselines():
+    with pytest.raises(ValueError, match="2 timings against 1"):
+        ratios([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="not positive"):
+        ratios([1.0], [0.0])
+
+
+def test_spread_is_median_quartiles_and_extremes():
+    assert spread([5.0, 1.0, 3.0, 2.0, 4.0]) == Spread(3.0, 2.0, 4.0, 1.0, 5.0)
+    assert spread([1.0, 2.0]) == Spread(1.5, 1.25, 1.75, 1.0, 2.0)
+    assert spread([7.0]) == Spread(7.0, 7.0, 7.0, 7.0, 7.0)
+    with pytest.raises(ValueError):
+        spread([])
+
+
+def test_per_event_is_the_slope_between_short_and_long_runs():
+    assert per_event(short_ns=300.0, long_ns=2300.0, short_events=8, long_events=208) == 10.0
+    with pytest.raises(ValueError, match="long run has 8 events"):
+        per_event(300.0, 300.0, 8, 8)
+
+
+def test_budget_is_judged_on_the_median_ratio():
+    assert within_budget(Spread(1.05, 1.0, 1.2, 0.9, 1.5), 0.05)
+    assert not within_budget(Spread(1.06, 1.0, 1.06, 1.0, 1.1), 0.05)
+
+
+def test_formatting():
+    assert format_ratio(Spread(1.0312, 1.012, 1.0494, 0.9, 1.2)) == "x1.031 (IQR 1.012-1.049)"
+    assert format_ns(262_400) == "262 us"
+    assert format_ns(11_840) == "11.8 us"
+    assert format_ns(6_040_000) == "6.04 ms"
+
+
+def _timings(run_ns: list[float], event_ns: float) -> FixTimings:
+    """Short runs of 8 events at ``run_ns``; long runs of 208 events, ``event_ns`` apart."""
+    short = [Sample(ns, 8) for ns in run_ns]
+    long = [Sample(ns + 200 * event_ns, 208) for ns in run_ns]
+    return FixTimings(short, long)
+
+
+def test_summary_has_ratios_to_none_and_names_what_cannot_be_compared(matrix):
+    timings = {fix: _timings([100.0, 200.0, 100.0], 10.0) for fix in matrix.fixes_for("minimal")}
+    timings["context_rerun"] = _timings([103.0, 206.0, 110.0], 11.0)
+    entries = {e["fix"]: e for e in summarise(matrix, "minimal", timings, 0.05)}
+    assert list(entries) == list(matrix.fixes)  # every fix in matrix.yaml, in its order
+    assert entries["none"]["status"] == "baseline"
+    fix = entries["context_rerun"]
+    assert fix["status"] == "measured"
+    assert fix["per_run"]["ratio"]["median"] == pytest.approx(1.03)
+    assert fix["per_run"]["ratio"]["high"] == pytest.approx(1.10)
+    assert fix["per_run"]["per_repeat_ns"] == [103.0, 206.0, 110.0]
+    assert fix["per_event"]["ratio"]["median"] == pytest.approx(1.10)
+    assert fix["within_budget"] is True
+    assert entries["upstream"]["status"] == "n/a"
+    assert "agents-0.0.12" in entries["upstream"]["reason"]
+
+
+def test_a_too_noisy_slope_has_no_ratio_rather_than_a_wrong_one(matrix):
+    timings = {fix: _timings([100.0], 10.0) for fix in matrix.fixes_for("minimal")}
+    timings["none"] = FixTimings([Sample(100.0, 8)], [Sample(90.0, 208)])  # negative slope
+    entries = {e["fix"]: e for e in summarise(matrix, "minimal", timings, 0.05)}
+    assert entries["safe_reset"]["per_event"]["ratio"] is None
+    assert entries["safe_reset"]["per_run"]["ratio"]["median"] == 1.0
+
+
+def test_smoke_writes_a_file_of_the_documented_shape(tmp_path, capsys):
+    out = tmp_path / "bench" / "minimal-asyncio.json"
+    arguments = ["--target", "minimal", "--loop", "asyncio", "--repeats", "2", "--runs", "3",
+                 "--long-deltas", "400", "--long-runs", "1", "--out", str(out)]
+    assert main(arguments) == 0
+    payload = json.loads(out.read_text())
+    bench = payload["bench"]
+    assert (bench["target"], bench["loop"], bench["scenario"]) == ("minimal", "asyncio",
+                                                                   "same_task")
+    assert bench["short_events"] == 5 and bench["long_events"] == 400
+    statuses = {e["fix"]: e["status"] for e in bench["fixes"]}
+    assert statuses["none"] == "baseline" and statuses["upstream"] == "n/a"
+    assert statuses["streaming_trace"] == "measured"
+    measured = next(e for e in bench["fixes"] if e["fix"] == "streaming_trace")
+    assert len(measured["per_run"]["per_repeat_ns"]) == 2
+    assert set(measured["per_run"]["ratio"]) == {"median", "q1", "q3", "low", "high"}
+    assert payload["matrix_hash"] and payload["python"]
+    assert "streaming_trace" in capsys.readouterr().out
+
+
+def test_a_target_not_installed_here_is_refused(tmp_path, capsys, matrix):
+    assert main(["--target", "agents-9", "--out", str(tmp_path / "x.json")]) == 2
+    assert "--target: bad value 'agents-9'" in capsys.readouterr().err

@@ -1,0 +1,35 @@
+"""``python -m repro.minimal`` shows the real traceback and exits 1 on every CPython 3.9+."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PYENV = Path.home() / ".pyenv" / "versions"
+
+
+def _interpreters() -> list:
+    found = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable}
+    for version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+        for candidate in sorted(PYENV.glob(f"{version}.*/bin/python{version}")):
+            found.setdefault(version, str(candidate))
+    return [pytest.param(path, id=version) for version, path in sorted(found.items())]
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_minimal_reproduces_with_stdlib_only(python):
+    # -S: no site-packages; -E: no PYTHON* variables: the standard library alone.
+    completed = subprocess.run(
+        [python, "-S", "-E", "-m", "repro.minimal"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert len(completed.stdout.splitlines()) == 2
+    last_line = completed.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("ValueError: <Token var=<ContextVar name='current_trace'")
+    assert last_line.endswith("was created in a different Context")
+    assert "in reset_current_trace" in completed.stderr  # raised by the reset, not elsewhere
