@@ -378,4 +378,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy, at the version .ci/tools.txt pins, with pyproject's [tool.mypy]."""
     _install(session, WHEEL_TARGET)
     session.install(orchestrate.tool("mypy"))
-    session.run("mypy")  # what to check is pyproject's; posargs are the matrix's pytest args
+    # mypy cannot follow the import hook of a default editable install, through which
+    # ctxreset.repro and ctxreset.fixes resolve to repro/ and fixes/; setuptools' strict
+    # editable mode lays the package out as installed (links into the checkout, build/).
+    session.install("--no-deps", "-e", ".", "--config-settings", "editable_mode=strict")
+    tree = max(Path("build").glob("__editable__.ctxreset_harness-*"),
+               key=lambda p: p.stat().st_mtime)
+    session.run("mypy", env={"MYPYPATH": str(tree.resolve())})  # what: pyproject's [tool.mypy]

@@ -117,7 +117,8 @@ def selected_targets(matrix: Matrix, chosen: list[str]) -> list[str]:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"ctxreset targets: {', '.join(config.stash[TARGETS_KEY])}"
+    targets: list[str] = config.stash[TARGETS_KEY]
+    return f"ctxreset targets: {', '.join(targets)}"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

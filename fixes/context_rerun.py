@@ -44,8 +44,8 @@ def apply(points: PatchPoints) -> Undo:
         return home.run(in_home)
 
     def remembering(setter: Any) -> Any:
-        def set_current(cls: type, value: Any) -> contextvars.Token:
-            token = setter(cls, value)
+        def set_current(cls: type, value: Any) -> contextvars.Token[Any]:
+            token: contextvars.Token[Any] = setter(cls, value)
             home = _home.get()
             if home is not None:
                 homes[id(token)] = (token, home)

@@ -18,7 +18,7 @@ import contextvars
 import itertools
 import sys
 import traceback
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
@@ -154,7 +154,7 @@ class RunResultStreaming:
 
 class Runner:
     @classmethod
-    def run_streamed(cls, agent_name: str, deltas: Sequence[str], workflow: str) -> Any:
+    def run_streamed(cls, agent_name: str, deltas: AsyncIterator[str], workflow: str) -> Any:
         trace = None if Scope.get_current_trace() else Trace(workflow)
         if trace:
             trace.start(mark_as_current=True)  # set in the caller's Context

@@ -210,7 +210,7 @@ def summarise(
 ) -> list[dict[str, Any]]:
     """One entry per fix in matrix.yaml: baseline, measured (ratios to none) or n/a."""
     base = timings[BASELINE]
-    entries = []
+    entries: list[dict[str, Any]] = []
     for fix, targets in matrix.fixes.items():
         if fix not in timings:
             entries.append({"fix": fix, "status": "n/a", "reason": (

@@ -82,7 +82,7 @@ class AgentsLibrary(ScopedTraceLibrary):
         return classes[kind]
 
     def delta_text(self, event: Any) -> Optional[str]:
-        data = getattr(event, "data", None)
+        data: Any = getattr(event, "data", None)
         if getattr(event, "type", None) == "raw_response_event" and (
             getattr(data, "type", None) == "response.output_text.delta"
         ):

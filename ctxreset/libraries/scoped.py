@@ -7,8 +7,9 @@ from __future__ import annotations
 import abc
 from typing import Any, Optional
 
-from ctxreset.contract import CurrentState, Library, Recording
+from ctxreset.contract import Library, Recording
 from ctxreset.libraries.recorder import RecordingProcessor
+from ctxreset.probe import CurrentState
 
 
 class ScopedTraceLibrary(Library):

@@ -45,7 +45,7 @@ def _label(key: tuple[str, ...]) -> str:
 def _state(cell: dict[str, Any]) -> str:
     if cell["outcome"] == "fail":
         return "fail: " + ", ".join(cell["failing"])
-    return cell["outcome"]
+    return str(cell["outcome"])
 
 
 def _section(before: dict[str, Any], after: dict[str, Any]) -> str:

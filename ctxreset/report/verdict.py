@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from ctxreset.catalogue import PROPERTIES
 from ctxreset.matrix.loader import Matrix
@@ -120,8 +120,10 @@ def _where(cells: list[CellRecord], verdict: FixVerdict) -> str:
     if len(cells) == len(ran):
         return ""
     narrowed = []
-    for label, of in (("", lambda c: c.cell.target), ("", lambda c: c.cell.loop),
-                      ("py", lambda c: c.cell.python)):
+    fields: tuple[tuple[str, Callable[[CellRecord], str]], ...] = (
+        ("", lambda c: c.cell.target), ("", lambda c: c.cell.loop),
+        ("py", lambda c: c.cell.python))
+    for label, of in fields:
         values = sorted({of(c) for c in cells})
         if values != sorted({of(c) for c in ran}):
             narrowed.append(label + "/".join(values))

@@ -67,7 +67,7 @@ def _expected_consumer_error(run: RunRecord) -> bool:
 def check_no_error(probe: Probe, errors: list[ErrorRecord]) -> PropertyResult:
     evidence = [error.line() for error in errors]
     for run in probe.runs:
-        if not _expected_consumer_error(run):
+        if run.consumer_error is not None and not _expected_consumer_error(run):
             evidence.append(f"[consumer of run {run.index}] {describe(run.consumer_error)}")
     return _result(evidence)
 
@@ -235,9 +235,9 @@ def check_output_intact(probe: Probe) -> PropertyResult:
         if run.client_error is not None:
             evidence.append(f"run {run.index}: the HTTP client got {run.client_error}")
         if run.expect_error is not None and not isinstance(run.consumer_error, run.expect_error):
-            got = describe(run.consumer_error) if run.consumer_error else "nothing"
+            seen = describe(run.consumer_error) if run.consumer_error else "nothing"
             evidence.append(
-                f"run {run.index}: consumer saw {got}, expected {run.expect_error.__name__}"
+                f"run {run.index}: consumer saw {seen}, expected {run.expect_error.__name__}"
             )
     return _result(evidence)
 

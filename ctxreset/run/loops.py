@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ def _rloop_loop() -> asyncio.AbstractEventLoop:
     except ImportError as exc:
         raise LoopUnavailable(f"rloop is not installed ({exc})") from exc
 
-    class SelfPipeClosingRLoop(rloop.RLoop):  # type: ignore[misc]
+    class SelfPipeClosingRLoop(rloop.RLoop):
         """rloop (0.5.0) closes its self-pipe's file descriptors after every run but leaves
         the Python socket objects believing they own them: when collected, each warns
         (ResourceWarning, which the error sink would pin on the scenario) and closes its fd
@@ -112,7 +112,7 @@ def run_on_loop(
     try:
         asyncio.set_event_loop(loop)
 
-        async def wrapper() -> Any:
+        async def wrapper() -> T:
             return await main()
 
         return loop.run_until_complete(wrapper())

@@ -162,7 +162,8 @@ def test_a_release_the_constraints_do_not_pin_is_refused(tmp_path):
     assert message.startswith("matrix.yaml: targets.agents-newest.requirement: "
                               "'openai-agents==99.0.0' is not pinned in "
                               "constraints/agents-newest.txt (it pins openai-agents "
-                              + load_matrix().targets["agents-newest"].requirement.split("==")[1])
+                              + str(load_matrix().targets["agents-newest"].requirement)
+                              .split("==")[1])
     data = _data()
     data["loops"]["uvloop"]["requirement"] = "uvloop==0.0.1"
     with pytest.raises(MatrixError, match=r"loops\.uvloop\.requirement: 'uvloop==0.0.1'"):

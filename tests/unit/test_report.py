@@ -111,7 +111,7 @@ def test_when_nothing_passes_the_rule_picks_a_fix_that_regresses_nowhere(tmp_pat
 
 
 def test_a_fix_that_regresses_is_never_recommended_whatever_else_it_passes(tmp_path, matrix):
-    broken = {s: ("no-error", "no-leak") for s in matrix.scenarios
+    broken: dict[str, tuple[str, ...]] = {s: ("no-error", "no-leak") for s in matrix.scenarios
               if not s.endswith("_one_task") and s != "same_task"}
     _every_cell_of(tmp_path, matrix, "none", broken)
     # Passes everything but one property in one one-task reference the unpatched library gets
@@ -227,7 +227,7 @@ def test_html_renders_in_headless_chromium_with_the_verdict(tmp_path, matrix):
     report = build_report(merge(tmp_path / "results", matrix, HASH), matrix)
     html = next(p for p in write_report(report, tmp_path / "out") if p.suffix == ".html")
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", html.as_uri()],
         capture_output=True, text=True, timeout=60,

@@ -7,6 +7,7 @@ import random
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -143,12 +144,12 @@ def test_selection_arguments_ranges_singles_and_newest():
 
 # --- the driver ---------------------------------------------------------------------------
 
-def _plan(tmp_path: Path, **changes) -> SweepPlan:
-    fields = dict(package="openai-agents", python="3.11", interpreter="/usr/bin/python3",
-                  loop="uvloop", loop_requirement="uvloop==0.23.0", timeout=5.0,
-                  scenarios=("same_task",), repo=Path(__file__).parents[2],
-                  venvs=tmp_path / "venvs", results=tmp_path / "results" / "sweep",
-                  fetched_at="2026-01-01T00:00:00Z")
+def _plan(tmp_path: Path, **changes: Any) -> SweepPlan:
+    fields: dict[str, Any] = dict(
+        package="openai-agents", python="3.11", interpreter="/usr/bin/python3", loop="uvloop",
+        loop_requirement="uvloop==0.23.0", timeout=5.0, scenarios=("same_task",),
+        repo=Path(__file__).parents[2], venvs=tmp_path / "venvs",
+        results=tmp_path / "results" / "sweep", fetched_at="2026-01-01T00:00:00Z")
     fields.update(changes)
     return SweepPlan(**fields)
 
@@ -223,6 +224,7 @@ def test_report_has_the_sweep_section_with_schema_and_both_templates(tmp_path):
     matrix = load_matrix(DEFAULT_MATRIX_PATH)
     _synthetic_sweep(tmp_path)
     sweep = build_sweep(tmp_path, list(matrix.scenarios))
+    assert sweep is not None
     assert sweep["statement"] == (
         "The newest release swept, 0.1.0, passes every property in every scenario.")
     other = next(h for h in sweep["histories"] if h["scenario"] == "other_task")
