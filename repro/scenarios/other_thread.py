@@ -18,11 +18,10 @@ from ctxreset.repro.consumer import consume
 
 from ctxreset.contract import Library
 from ctxreset.probe import Probe
-from ctxreset.run.loops import new_loop
 
 
 async def scenario(library: Library, probe: Probe) -> None:
-    other_loop = new_loop("asyncio")
+    other_loop = asyncio.new_event_loop()  # a plain loop of its own, in another thread
     other_loop.set_exception_handler(asyncio.get_running_loop().get_exception_handler())
     thread = threading.Thread(target=other_loop.run_forever, name="other-loop", daemon=True)
     thread.start()
