@@ -30,7 +30,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.merge import CellRecord, Merged, merge
-from ctxreset.report.verdict import RULE, Verdict, judge
+from ctxreset.report.verdict import RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 
 SCHEMA_VERSION = 1
@@ -171,7 +171,7 @@ def _provenance(merged: Merged) -> dict[str, Any]:
     }
 
 
-def _rests_on(merged: Merged, verdict: Verdict) -> dict[str, Any]:
+def _rests_on(merged: Merged, verdict: ReportVerdict) -> dict[str, Any]:
     """How many scenarios, properties, Pythons, loops and targets the verdict's cells cover."""
     ran = [r.cell for r in merged.records.values() if r.outcome != "not run"]
     return {
@@ -185,7 +185,7 @@ def _rests_on(merged: Merged, verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _scenario_table(matrix: Matrix, verdict: Verdict) -> list[dict[str, Any]]:
+def _scenario_table(matrix: Matrix, verdict: ReportVerdict) -> list[dict[str, Any]]:
     """Scenario x fix: "pass", the failing properties (narrowed where they do not fail
     everywhere), marked when they regress, or "not run"."""
 
@@ -215,7 +215,7 @@ def build_report(
     """``costs``: the benchmark files (ctxreset.bench.costs); None or empty: the report has none.
     ``sweep``: the sweep across releases (ctxreset.sweep.section), None when never swept."""
     costs = costs or Costs()
-    verdict: Verdict = judge(merged, matrix)
+    verdict: ReportVerdict = judge(merged, matrix)
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         cell = record.cell

@@ -151,7 +151,10 @@ class Comparison:
 
 
 @dataclass
-class Verdict:
+class ReportVerdict:
+    """The report's verdict over every fix: one FixVerdict each, the recommendation, the
+    comparisons with released upstream versions."""
+
     fixes: list[FixVerdict]
     recommended: Optional[str]
     closest: Optional[FixVerdict]
@@ -237,7 +240,7 @@ def _compare(fix: FixVerdict, release: FixVerdict) -> Comparison:
     return Comparison(fix.fix, ", ".join(release.targets), better, worse, len(both))
 
 
-def judge(merged: Merged, matrix: Matrix) -> Verdict:
+def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
     cells = _index(merged)
     verdicts = []
     for fix, targets in matrix.fixes.items():
@@ -287,7 +290,7 @@ def judge(merged: Merged, matrix: Matrix) -> Verdict:
                 comparisons.append(_compare(verdict, release))
     scenarios = {record.cell.scenario for record in merged.records.values()
                  if record.outcome != "not run"}
-    return Verdict(verdicts, recommended, closest, comparisons, len(scenarios))
+    return ReportVerdict(verdicts, recommended, closest, comparisons, len(scenarios))
 
 
 def _only_target(merged: Merged, releases: list[FixVerdict], target: str) -> Optional[FixVerdict]:

@@ -20,7 +20,7 @@ from ctxreset.probe import Probe
 from ctxreset.records import CellResult
 from ctxreset.repro.consumer import snapshot
 from ctxreset.repro.scenarios import get_scenario
-from ctxreset.run.checker import Verdict, check
+from ctxreset.run.checker import CellJudgement, check
 from ctxreset.run.errors import ErrorSink
 from ctxreset.run.loops import LoopUnavailable, new_loop, run_on_loop
 from ctxreset.run.watchdog import CellTimeout, deadline
@@ -115,7 +115,7 @@ def run_cell(
         sink.collect_unretrieved()
         gc.collect()
 
-    verdict: Verdict = check(probe, recording.events, sink.errors, sink.notes)
+    verdict: CellJudgement = check(probe, recording.events, sink.errors, sink.notes)
     result.properties = {
         name: {"status": prop.status, "evidence": list(prop.evidence)}
         for name, prop in verdict.properties.items()

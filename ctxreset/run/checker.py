@@ -44,7 +44,9 @@ class PropertyResult:
 
 
 @dataclass
-class Verdict:
+class CellJudgement:
+    """The checker's judgement of one cell: each property pass, fail or n/a, with evidence."""
+
     properties: dict[str, PropertyResult]
     notes: list[str] = field(default_factory=list)
 
@@ -320,7 +322,7 @@ def check_released(probe: Probe) -> PropertyResult:
 
 def check(
     probe: Probe, events: list[TraceEvent], errors: list[ErrorRecord], notes: list[str]
-) -> Verdict:
+) -> CellJudgement:
     log = TraceLog(events)
     properties = {
         "no-error": check_no_error(probe, errors),
@@ -338,4 +340,4 @@ def check(
         if point.trace_ended:
             notes.append(f"run {point.run}: trace ended {point.loop_turns} loop turn(s) after"
                          " one gc pass once every consumer had let go")
-    return Verdict(properties, notes)
+    return CellJudgement(properties, notes)
