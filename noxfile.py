@@ -108,7 +108,7 @@ def _pytest(session: nox.Session, folder: str, env: dict[str, str]) -> None:
     of the cell plugin (ctxreset/run/netguard.py) is the guard, and the log says so."""
     from ctxreset.run.netns import unavailable
 
-    reason = "CTXRESET_NETNS=0" if settings.netns_opted_out() else unavailable()
+    reason = f"{settings.NETNS}=0" if settings.netns_opted_out() else unavailable()
     if reason:
         session.log(f"no loopback-only network namespace ({reason}); the audit hook guards")
     netns = [] if reason else ["python", "-m", "ctxreset.run.netns"]
