@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -197,31 +196,10 @@ def matrix(session: nox.Session) -> None:
              *(job.session for job in orchestrate.checks(MATRIX, PYTHONS))]
     if orchestrate.set_aside_previous_cells(RESULTS, ROOT / ".nox" / "previous-results"):
         session.log("moved the previous run's cells to .nox/previous-results")
-    LOGS.mkdir(parents=True, exist_ok=True)
-    running = []
-    for index, group in enumerate(orchestrate.deal(names, os.cpu_count() or 1)):
-        log_path = LOGS / f"matrix-{index + 1}.log"
-        command = [sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                   "-s", *group, "--", "-n", "1", *session.posargs]
-        session.log(f"nox process {index + 1}: {len(group)} sessions, log {log_path}")
-        with open(log_path, "w") as log:
-            running.append((subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT),
-                            log_path))
-    interrupted = False
-    try:
-        for process, _log_path in running:
-            process.wait()
-    except KeyboardInterrupt:  # the children got the same SIGINT; let them finish writing
-        interrupted = True
-        for process, _log_path in running:
-            process.wait()
-    failed = []
-    for process, log_path in running:
-        for line in log_path.read_text().splitlines():
-            if line.startswith("nox > *"):
-                session.log(line.removeprefix("nox > "))
-        if process.returncode != 0:
-            failed.append(str(log_path))
+    commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
+                 "-s", *group, "--", "-n", "1", *session.posargs]
+                for group in orchestrate.deal(names, os.cpu_count() or 1)]
+    failed, interrupted = orchestrate.run_processes(commands, LOGS, session.log)
     if interrupted:
         orchestrate.record_interrupted(RESULTS, MATRIX, PYTHONS)
     report(session)

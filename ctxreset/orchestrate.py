@@ -4,7 +4,8 @@ nox runs in its own environment, without the library under test: this module imp
 the matrix and the report only, never the runner, a scenario or a fix.
 
 - ``find_interpreter``: PATH, then pyenv's and uv's installed CPythons (nox never downloads).
-- ``deal``: the test sessions dealt round-robin to one nox process per core.
+- ``deal``, ``run_processes``: the sessions dealt round-robin to one nox process per core,
+  run side by side, each into a log of its own.
 - ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
 - ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
   session will write (a missing interpreter, a target ruled out, Ctrl-C).
@@ -17,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ctxreset.matrix.loader import Matrix, matrix_hash
 from ctxreset.matrix.plan import library_session_name, planned_cells, ruled_out, session_name
@@ -65,6 +67,39 @@ def deal(names: list[str], workers: int) -> list[list[str]]:
     """``names`` dealt round-robin to ``workers`` processes (no empty hand)."""
     workers = max(1, min(workers, len(names)))
     return [names[index::workers] for index in range(workers)]
+
+
+def run_processes(commands: list[list[str]], logs: Path,
+                  log: Callable[[str], object]) -> tuple[list[str], bool]:
+    """Run ``commands`` side by side, each into ``logs/matrix-<n>.log``, and wait for all of
+    them (after Ctrl-C too: they got the same SIGINT and are writing their records). Echo the
+    nox summary lines of each log. Returns the logs of the processes that failed, and whether
+    the run was interrupted."""
+    logs.mkdir(parents=True, exist_ok=True)
+    running = []
+    for index, command in enumerate(commands, 1):
+        path = logs / f"matrix-{index}.log"
+        sessions = command[command.index("-s") + 1:command.index("--")]
+        log(f"nox process {index}: {len(sessions)} sessions, log {path}")
+        with open(path, "w") as stream:
+            running.append((subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT),
+                            path))
+    interrupted = False
+    try:
+        for process, _ in running:
+            process.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        for process, _ in running:
+            process.wait()
+    failed = []
+    for process, path in running:
+        for line in path.read_text().splitlines():
+            if line.startswith("nox > *"):
+                log(line[len("nox > "):])
+        if process.returncode != 0:
+            failed.append(str(path))
+    return failed, interrupted
 
 
 def set_aside_previous_cells(results: Path, previous: Path) -> bool:

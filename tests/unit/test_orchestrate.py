@@ -1,0 +1,79 @@
+"""The matrix session's orchestration and bookkeeping (ctxreset.orchestrate), called directly."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ctxreset import orchestrate
+from ctxreset.matrix.loader import DEFAULT_MATRIX_PATH, load_matrix
+from ctxreset.matrix.plan import planned_cells
+from ctxreset.records import INTERRUPTED, cell_files, cell_path, not_run, read_cell, write_cell
+
+MATRIX = load_matrix(DEFAULT_MATRIX_PATH)
+
+
+def test_sessions_are_dealt_round_robin_without_an_empty_hand():
+    assert orchestrate.deal(list("abcde"), 2) == [list("ace"), list("bd")]
+    assert orchestrate.deal(["a"], 8) == [["a"]]
+    assert orchestrate.deal(list("abc"), 0) == [list("abc")]
+
+
+def test_processes_run_side_by_side_and_report_failures(tmp_path):
+    """Each process logs to a file of its own; nox's summary lines are echoed; a process that
+    exits non-zero is a failed log."""
+    fake_nox = "import sys; print('nox > * ' + sys.argv[2]); sys.exit(int(sys.argv[4]))"
+    commands = [[sys.executable, "-c", fake_nox, "-s", "a: success", "--", "0"],
+                [sys.executable, "-c", fake_nox, "-s", "b: failed", "--", "3"]]
+    said: list[str] = []
+    failed, interrupted = orchestrate.run_processes(commands, tmp_path / "logs", said.append)
+    logs = [tmp_path / "logs" / f"matrix-{n}.log" for n in (1, 2)]
+    assert failed == [str(logs[1])] and not interrupted
+    assert said == [f"nox process 1: 1 sessions, log {logs[0]}",
+                    f"nox process 2: 1 sessions, log {logs[1]}",
+                    "* a: success", "* b: failed"]
+    assert logs[0].read_text() == "nox > * a: success\n"
+
+
+def test_previous_cells_are_set_aside_and_others_stay(tmp_path):
+    results, previous = tmp_path / "results", tmp_path / "previous"
+    (results / "py3.11").mkdir(parents=True)
+    (results / "sessions").mkdir()
+    (results / "bench").mkdir()
+    assert orchestrate.set_aside_previous_cells(results, previous)
+    assert sorted(p.name for p in previous.iterdir()) == ["py3.11", "sessions"]
+    assert [p.name for p in results.iterdir()] == ["bench"]  # benchmark and sweep results stay
+    assert not orchestrate.set_aside_previous_cells(results, previous)
+
+
+def test_not_run_and_interrupted_records_are_whole_cell_files(tmp_path):
+    orchestrate.record_not_run(tmp_path, MATRIX, "3.14", ["minimal"], "interpreter missing")
+    files = cell_files(tmp_path)
+    assert len(files) == len(planned_cells(MATRIX, "3.14", ["minimal"]))
+    assert {read_cell(path).result.reason for path in files} == {"interpreter missing"}
+
+    ran = planned_cells(MATRIX, "3.11", ["minimal"])[0]
+    write_cell(tmp_path, not_run(ran, "kept"), {"matrix_hash": "h"})
+    orchestrate.record_interrupted(tmp_path, MATRIX, ["3.11"])
+    assert read_cell(cell_path(tmp_path, ran)).result.reason == "kept"  # a finished cell stays
+    other = planned_cells(MATRIX, "3.11", ["agents-0.0.11"])[0]
+    assert read_cell(cell_path(tmp_path, other)).result.reason == INTERRUPTED
+
+
+def test_tool_pins_come_from_the_one_file(tmp_path):
+    tools = tmp_path / "tools.txt"
+    tools.write_text("# comment\nruff==1.2.3  # why\nmypy==4.5\n")
+    assert orchestrate.tool("ruff", tools) == "ruff==1.2.3"
+    with pytest.raises(LookupError, match="no pin for nox"):
+        orchestrate.tool("nox", tools)
+    assert orchestrate.tool("uv").startswith("uv==")  # the project's own .ci/tools.txt
+
+
+def test_install_stamp_tells_a_reused_venv_from_a_changed_one(tmp_path: Path):
+    stamp, digest, current = orchestrate.install_stamp(tmp_path, "inputs")
+    assert not current
+    stamp.write_text(digest)
+    assert orchestrate.install_stamp(tmp_path, "inputs")[2]
+    assert not orchestrate.install_stamp(tmp_path, "other inputs")[2]
