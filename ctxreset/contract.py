@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Optional, Protocol
+from typing import Any, Callable, ClassVar, Literal, Optional, Protocol
 
 from ctxreset.probe import ConsumerSpan, CurrentState, RunRecord
 
@@ -83,6 +83,18 @@ class StreamingResult(Protocol):
     """The handle a streamed run returns (openai-agents' ``RunResultStreaming``)."""
 
     def stream_events(self) -> AsyncIterator[Any]: ...
+
+
+ScopeMethod = Literal["get_current_trace", "set_current_trace", "reset_current_trace",
+                      "get_current_span", "set_current_span", "reset_current_span"]
+RunnerMethod = Literal["run_streamed", "_run_streamed_impl"]
+StreamingResultMethod = Literal["stream_events"]
+"""What a fix may patch on each point, by name (``ctxreset.fixes._patching.Patches`` takes
+only these, so a misspelled name is a type error too)."""
+
+CURRENT_SETTERS: tuple[tuple[ScopeMethod, ScopeMethod], ...] = (
+    ("set_current_trace", "reset_current_trace"), ("set_current_span", "reset_current_span"))
+"""The Scope's set/reset pairs, for fixes that patch the trace's and the span's alike."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from ctxreset.fixes._patching import Patches
 
-from ctxreset.contract import PatchPoints, Undo
+from ctxreset.contract import CURRENT_SETTERS, PatchPoints, Undo
 
 _home: contextvars.ContextVar[Optional[contextvars.Context]] = contextvars.ContextVar(
     "fix_context_rerun_home", default=None
@@ -70,9 +70,9 @@ def apply(points: PatchPoints) -> Undo:
         return reset_current
 
     patches.replace(points.runner, "run_streamed", patched_run_streamed)
-    for kind in ("trace", "span"):
-        setter = patches.original(points.scope, f"set_current_{kind}")
-        resetter = patches.original(points.scope, f"reset_current_{kind}")
-        patches.replace(points.scope, f"set_current_{kind}", remembering(setter))
-        patches.replace(points.scope, f"reset_current_{kind}", going_home(resetter))
+    for set_name, reset_name in CURRENT_SETTERS:
+        setter = patches.original(points.scope, set_name)
+        resetter = patches.original(points.scope, reset_name)
+        patches.replace(points.scope, set_name, remembering(setter))
+        patches.replace(points.scope, reset_name, going_home(resetter))
     return patches.undo

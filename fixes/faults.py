@@ -25,24 +25,22 @@ from ctxreset.contract import PatchPoints, Undo
 CRASH_EXIT_CODE = 70
 
 
-def _patch(points: PatchPoints, owner: type, name: str, replacement: Any) -> Undo:
-    patches = Patches()
-    patches.replace(owner, name, replacement)
-    return patches.undo
-
-
 def _apply_crash(points: PatchPoints) -> Undo:
     def run_streamed(cls: type, *args: Any, **kwargs: Any) -> Any:
         os._exit(CRASH_EXIT_CODE)
 
-    return _patch(points, points.runner, "run_streamed", run_streamed)
+    patches = Patches()
+    patches.replace(points.runner, "run_streamed", run_streamed)
+    return patches.undo
 
 
 def _apply_block(points: PatchPoints) -> Undo:
     def run_streamed(cls: type, *args: Any, **kwargs: Any) -> Any:
         time.sleep(3600)
 
-    return _patch(points, points.runner, "run_streamed", run_streamed)
+    patches = Patches()
+    patches.replace(points.runner, "run_streamed", run_streamed)
+    return patches.undo
 
 
 def _apply_ignore_cancel(points: PatchPoints) -> Undo:
@@ -54,7 +52,9 @@ def _apply_ignore_cancel(points: PatchPoints) -> Undo:
                 continue
         yield  # an async generator, like the method it replaces
 
-    return _patch(points, points.streaming_result, "stream_events", stream_events)
+    patches = Patches()
+    patches.replace(points.streaming_result, "stream_events", stream_events)
+    return patches.undo
 
 
 class Fault:

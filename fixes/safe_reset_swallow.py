@@ -17,7 +17,7 @@ from typing import Any
 
 from ctxreset.fixes._patching import Patches
 
-from ctxreset.contract import PatchPoints, Undo
+from ctxreset.contract import CURRENT_SETTERS, PatchPoints, Undo
 
 
 def apply(points: PatchPoints) -> Undo:
@@ -30,7 +30,7 @@ def apply(points: PatchPoints) -> Undo:
 
         return reset_current
 
-    for kind in ("trace", "span"):
-        resetter = patches.original(points.scope, f"reset_current_{kind}")
-        patches.replace(points.scope, f"reset_current_{kind}", swallowing(resetter))
+    for _, reset_name in CURRENT_SETTERS:
+        resetter = patches.original(points.scope, reset_name)
+        patches.replace(points.scope, reset_name, swallowing(resetter))
     return patches.undo
