@@ -68,7 +68,7 @@ class Library(abc.ABC):
 
     def error_class(self, kind: str) -> type:
         """The exception the library raises to the consumer for ``kind``: ``max_turns``
-        (turns exceeded) or ``input_tripwire`` (an input guardrail tripped)."""
+        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped)."""
         raise Unsupported(f"{self.target_label} has no {kind} error")
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:
@@ -215,7 +215,8 @@ class AgentsLibrary(Library):
         from agents import exceptions
 
         classes = {"max_turns": exceptions.MaxTurnsExceeded,
-                   "input_tripwire": exceptions.InputGuardrailTripwireTriggered}
+                   "input_tripwire": exceptions.InputGuardrailTripwireTriggered,
+                   "output_tripwire": exceptions.OutputGuardrailTripwireTriggered}
         return classes[kind]
 
     def delta_text(self, event: Any) -> Optional[str]:

@@ -19,6 +19,7 @@ from harness.probe import ONE_TASK_SUFFIX, Probe
 from harness.targets import Library
 from repro.consumer import ELSEWHERE, ONE_TASK
 from repro.scenarios import (
+    agent_as_tool,
     cancelled_consumer,
     child_task_spans,
     concurrent_from_one_caller,
@@ -42,6 +43,8 @@ from repro.scenarios import (
     never_iterated,
     other_task,
     other_thread,
+    output_guardrail_trips,
+    parallel_tools,
     race_disconnect,
     same_task,
     sequential_runs,
@@ -55,6 +58,7 @@ from repro.scenarios import (
     timeout_per_event,
     timeout_whole,
     tool_call,
+    tool_error,
     wait_for_events,
 )
 
@@ -78,11 +82,14 @@ BASIC: dict[str, ModuleType] = {
 """The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
 
 FAMILIES: dict[str, dict[str, ModuleType]] = {
-    "multi-turn": {"tool_call": tool_call, "max_turns": max_turns},
+    "multi-turn": {
+        "tool_call": tool_call, "parallel_tools": parallel_tools, "tool_error": tool_error,
+        "agent_as_tool": agent_as_tool, "max_turns": max_turns,
+    },
     "handoff": {"handoff": handoff},
     "guardrails": {
         "guardrails": guardrails, "slow_guardrail": slow_guardrail,
-        "guardrail_trips": guardrail_trips,
+        "guardrail_trips": guardrail_trips, "output_guardrail_trips": output_guardrail_trips,
     },
     "enclosing trace": {"enclosing_trace": enclosing_trace},
     "consumer child tasks": {
