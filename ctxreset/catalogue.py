@@ -52,9 +52,9 @@ BASIC = (
 """The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
 
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "multi-turn": ("tool_call", "max_turns"),
+    "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),
-    "guardrails": ("guardrails", "slow_guardrail", "guardrail_trips"),
+    "guardrails": ("guardrails", "slow_guardrail", "guardrail_trips", "output_guardrail_trips"),
     "enclosing trace": ("enclosing_trace",),
     "consumer child tasks": ("child_task_spans", "taskgroup_spans", "wait_for_events",
                              "timeout_block_events", "race_disconnect"),

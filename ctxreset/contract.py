@@ -158,7 +158,7 @@ class Library(abc.ABC):
 
     def error_class(self, kind: str) -> type[BaseException]:
         """The exception the library raises to the consumer for ``kind``: ``max_turns``
-        (turns exceeded) or ``input_tripwire`` (an input guardrail tripped)."""
+        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped)."""
         raise Unsupported(f"{self.label} has no {kind} error")
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:

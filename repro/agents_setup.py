@@ -20,12 +20,29 @@ SLOW_GUARDRAIL_TURNS = 100
 """Loop turns a slow guardrail takes: more than the whole scripted stream."""
 
 
+EXPERT_ANSWER = ("The ", "expert ", "agrees.")
+
+
+class ToolFailure(RuntimeError):
+    """What the ``broken`` tool raises; the library reports it to the model as the result."""
+
+
 def _tool(agents: ModuleType, run: RunRecord, name: str) -> Any:
+    if name == "ask_expert":
+        from ctxreset.repro.fake_model import FakeStreamingModel
+        from ctxreset.repro.model_script import ModelScript
+
+        expert = agents.Agent(name=f"{run.agent_name}-expert",
+                              model=FakeStreamingModel(ModelScript(deltas=EXPERT_ANSWER)))
+        return expert.as_tool(tool_name=name, tool_description="Ask the expert.")
+
     async def tool(query: str) -> str:
         """Look something up."""
         run.tool_calls.append(name)
         with agents.custom_span(f"{name}-work"):
             await asyncio.sleep(0)  # the tool's own I/O
+        if name == "broken":
+            raise ToolFailure(f"{name} failed on {query!r}")
         return f"{query}: sunny"
 
     return agents.function_tool(tool, name_override=name)

@@ -53,7 +53,7 @@ def _message(text: str) -> Any:
     )
 
 
-def _function_call(turn: int, name: str, arguments: str) -> Any:
+def _function_call(turn: Any, name: str, arguments: str) -> Any:
     return _build(
         ResponseFunctionToolCall,
         id=f"fc_fake_{turn}",
@@ -112,12 +112,15 @@ class FakeStreamingModel(Model):
         self.turn += 1
         return self.script.before[index] if index < len(self.script.before) else None
 
-    def _call_item(self, step: Any, turn: int, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+    def _call_items(self, step: Any, turn: int, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> tuple[list[Any], tuple[str, ...]]:
+        """The function call items of one turn, and each one's streamed argument pieces."""
         if isinstance(step, ToolCall):
-            return _function_call(turn, step.tool, step.arguments), step.argument_deltas()
+            items = [_function_call(f"{turn}_{n}", step.tool, step.arguments)
+                     for n in range(step.calls)]
+            return items, step.argument_deltas()
         assert isinstance(step, Handoff)
-        return _function_call(turn, _handoff_tool(args, kwargs, step.to), "{}"), ("{}",)
+        return [_function_call(turn, _handoff_tool(args, kwargs, step.to), "{}")], ("{}",)
 
     @staticmethod
     def _span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -133,7 +136,7 @@ class FakeStreamingModel(Model):
             if step is None:
                 output = [_message(self.script.text)]
             else:
-                output = [self._call_item(step, turn, args, kwargs)[0]]
+                output = self._call_items(step, turn, args, kwargs)[0]
             response = _response(output, turn)
             span.span_data.response = response
         return ModelResponse(output=output, usage=Usage(), response_id=None)
@@ -144,7 +147,7 @@ class FakeStreamingModel(Model):
             if step is None:
                 events = self._text_events(turn)
             else:
-                events = self._call_events(turn, *self._call_item(step, turn, args, kwargs))
+                events = self._call_events(turn, *self._call_items(step, turn, args, kwargs))
             async for event in events:
                 yield event
             span.span_data.response = self._last_response
@@ -175,28 +178,33 @@ class FakeStreamingModel(Model):
         )
 
     async def _call_events(
-        self, turn: int, item: Any, deltas: tuple[str, ...]
+        self, turn: int, items: list[Any], deltas: tuple[str, ...]
     ) -> AsyncIterator[Any]:
-        pending = item.model_copy(update={"status": "in_progress", "arguments": ""})
-        yield _build(
-            ResponseOutputItemAddedEvent, type="response.output_item.added", item=pending,
-            output_index=0, sequence_number=0,
-        )
-        for sequence, delta in enumerate(deltas, start=1):
+        sequence = 0
+        for index, item in enumerate(items):
+            pending = item.model_copy(update={"status": "in_progress", "arguments": ""})
             yield _build(
-                ResponseFunctionCallArgumentsDeltaEvent,
-                type="response.function_call_arguments.delta", item_id=item.id, output_index=0,
-                delta=delta, sequence_number=sequence,
+                ResponseOutputItemAddedEvent, type="response.output_item.added", item=pending,
+                output_index=index, sequence_number=sequence,
             )
-            await asyncio.sleep(0)  # arguments arrive in pieces, as over the network
-        yield _build(
-            ResponseOutputItemDoneEvent, type="response.output_item.done", item=item,
-            output_index=0, sequence_number=len(deltas) + 1,
-        )
-        self._last_response = _response([item], turn)
+            sequence += 1
+            for delta in deltas:
+                yield _build(
+                    ResponseFunctionCallArgumentsDeltaEvent,
+                    type="response.function_call_arguments.delta", item_id=item.id,
+                    output_index=index, delta=delta, sequence_number=sequence,
+                )
+                sequence += 1
+                await asyncio.sleep(0)  # arguments arrive in pieces, as over the network
+            yield _build(
+                ResponseOutputItemDoneEvent, type="response.output_item.done", item=item,
+                output_index=index, sequence_number=sequence,
+            )
+            sequence += 1
+        self._last_response = _response(items, turn)
         yield _build(
             ResponseCompletedEvent, type="response.completed", response=self._last_response,
-            sequence_number=len(deltas) + 2,
+            sequence_number=sequence,
         )
 
 

@@ -20,14 +20,25 @@ class ModelFailure(RuntimeError):
     """Raised by the fake model when a script says so; scenarios expect it to surface."""
 
 
+TOOLS = {
+    "lookup": "a function tool that awaits and answers",
+    "broken": "a function tool that raises (the library hands the error to the model)",
+    "ask_expert": "another agent called as a tool (Agent.as_tool: a nested Runner.run)",
+}
+"""The tools a script may call, by name (``repro.agents_setup`` builds them)."""
+RECORDED_TOOLS = ("lookup", "broken")
+"""Tools that note each call in the run record (``ask_expert`` is the library's own)."""
+
+
 @dataclass(frozen=True)
 class ToolCall:
-    """A turn in which the model calls the function tool ``tool``; its arguments are streamed
-    in ``chunks`` pieces."""
+    """A turn in which the model calls the function tool ``tool`` (``calls`` times at once,
+    run concurrently by the library); its arguments are streamed in ``chunks`` pieces."""
 
     tool: str = "lookup"
     arguments: str = '{"query": "weather"}'
     chunks: int = 3
+    calls: int = 1
 
     def argument_deltas(self) -> tuple[str, ...]:
         size = max(1, -(-len(self.arguments) // self.chunks))
@@ -78,6 +89,16 @@ class ModelScript:
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(step for step in self.before if isinstance(step, ToolCall))
+
+    @property
+    def function_calls(self) -> int:
+        """Function tool calls over the whole run (a parallel turn counts each call)."""
+        return sum(call.calls for call in self.tool_calls)
+
+    @property
+    def recorded_calls(self) -> int:
+        """Calls of the tools that note themselves in the run record."""
+        return sum(call.calls for call in self.tool_calls if call.tool in RECORDED_TOOLS)
 
     @property
     def handoffs(self) -> tuple[Handoff, ...]:

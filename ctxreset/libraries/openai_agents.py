@@ -78,6 +78,7 @@ class AgentsLibrary(ScopedTraceLibrary):
         classes: dict[str, type[BaseException]] = {
             "max_turns": exceptions.MaxTurnsExceeded,
             "input_tripwire": exceptions.InputGuardrailTripwireTriggered,
+            "output_tripwire": exceptions.OutputGuardrailTripwireTriggered,
         }
         return classes[kind]
 

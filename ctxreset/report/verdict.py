@@ -279,27 +279,29 @@ def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
         closest = min(candidates, key=lambda v: (len({(r.cell.scenario, r.problem)
                                                        for r in v.regressions}), v.fix))
 
-    releases = [v for v in verdicts if v.fix == UPSTREAM and v.cells_run]
     comparisons = []
-    for verdict in candidates:
-        if verdict.fix == UPSTREAM:
+    for release_target in matrix.fixes.get(UPSTREAM, ()):
+        release = _narrowed(merged, UPSTREAM, release_target)
+        affected = matrix.baseline_of(release_target)
+        if not release.cells_run or affected is None:
             continue
-        for target in matrix.fixes.get(UPSTREAM, ()):
-            release = _only_target(merged, releases, target)
-            if release is not None and release.cells_run:
-                comparisons.append(_compare(verdict, release))
+        for verdict in candidates:
+            if verdict.fix == UPSTREAM:
+                continue
+            mine = _narrowed(merged, verdict.fix, affected)
+            if mine.cells_run:
+                comparisons.append(_compare(mine, release))
     scenarios = {record.cell.scenario for record in merged.records.values()
                  if record.outcome != "not run"}
     return ReportVerdict(verdicts, recommended, closest, comparisons, len(scenarios))
 
 
-def _only_target(merged: Merged, releases: list[FixVerdict], target: str) -> Optional[FixVerdict]:
-    """The upstream verdict narrowed to one released target (compared one release at a time)."""
-    if not releases:
-        return None
-    narrowed = FixVerdict(UPSTREAM, (target,))
+def _narrowed(merged: Merged, fix: str, target: str) -> FixVerdict:
+    """``fix``'s cells on one target only: a candidate on the affected release and a released
+    version are compared one target against the other."""
+    narrowed = FixVerdict(fix, (target,))
     for record in sorted(merged.records.values(), key=lambda r: r.cell):
-        if record.cell.fix != UPSTREAM or record.cell.target != target:
+        if record.cell.fix != fix or record.cell.target != target:
             continue
         if record.outcome == "not run":
             continue

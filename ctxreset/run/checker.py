@@ -227,8 +227,8 @@ def check_output_intact(probe: Probe) -> PropertyResult:
                 f"run {run.index}: the HTTP client read {run.client_texts!r},"
                 f" expected {run.expect_texts!r}"
             )
-        if run.script.tool_calls and run.expect_final_output is not None and (
-            len(run.tool_calls) != len(run.script.tool_calls)
+        if run.expect_final_output is not None and (
+            len(run.tool_calls) != run.script.recorded_calls
         ):
             evidence.append(
                 f"run {run.index}: tools ran {run.tool_calls!r},"
@@ -252,7 +252,7 @@ def _expected_library_spans(run: RunRecord, model_spans: bool) -> list[tuple[str
     expected = [("agent", 1 + len(script.handoffs))]
     if model_spans:
         expected.append(("response", script.turns))
-    expected += [("function", len(script.tool_calls)), ("handoff", len(script.handoffs)),
+    expected += [("function", script.function_calls), ("handoff", len(script.handoffs)),
                  ("guardrail", len(script.guardrails))]
     return [(kind, count) for kind, count in expected if count]
 
