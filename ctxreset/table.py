@@ -18,7 +18,7 @@ from typing import Optional
 
 from ctxreset.catalogue import SHORT_NAMES
 from ctxreset.libraries import installed_targets, library_for
-from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, short_python
+from ctxreset.matrix.loader import Matrix, load_matrix_for_command, short_python
 from ctxreset.matrix.plan import ruled_out
 from ctxreset.records import CellId, CellResult
 from ctxreset.run.cell import run_cell
@@ -72,10 +72,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--target", action="append",
         help="matrix.yaml target id (repeatable); default: every target installed here")
     args = parser.parse_args(argv)
-    try:
-        matrix = load_matrix()
-    except MatrixError as exc:
-        print(exc, file=sys.stderr)
+    matrix = load_matrix_for_command()
+    if matrix is None:
         return 2
     installed = installed_targets(matrix)
     for target in args.target or ():

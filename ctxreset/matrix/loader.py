@@ -326,6 +326,16 @@ def load_matrix(path: Optional[Path] = None) -> Matrix:
     return parse_matrix(data)
 
 
+def load_matrix_for_command() -> Optional[Matrix]:
+    """matrix.yaml for a command-line entry point: the matrix, or None once the one-line error
+    is on stderr (the command then exits 2 before anything runs)."""
+    try:
+        return load_matrix()
+    except MatrixError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
 def check_pins(matrix: Matrix) -> None:
     """Refuse a requirement constraints/ does not pin exactly (ctxreset.matrix.checks)."""
     problem = unpinned(matrix, CONSTRAINTS)

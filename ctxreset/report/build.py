@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ctxreset.bench.costs import Costs, read_costs
 from ctxreset.catalogue import FAMILY_OF, SHORT_NAMES
-from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, matrix_hash
+from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
@@ -336,10 +336,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--diff", type=Path, metavar="OLD.json",
                         help="an earlier report.json to compare with")
     args = parser.parse_args(argv)
-    try:
-        matrix = load_matrix()
-    except MatrixError as exc:
-        print(exc, file=sys.stderr)
+    matrix = load_matrix_for_command()
+    if matrix is None:
         return 2
     old = None
     if args.diff is not None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Optional
 
-from ctxreset.matrix.loader import MatrixError, load_matrix
+from ctxreset.matrix.loader import load_matrix_for_command
 from ctxreset.records import Problem, cell_files, read_cell
 from ctxreset.report.merge import CellRecord
 
@@ -134,10 +134,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--scenario", action="append", default=None)
     parser.add_argument("--fix", action="append", default=None)
     args = parser.parse_args(argv)
-    try:
-        matrix = load_matrix()
-    except MatrixError as exc:
-        print(exc, file=sys.stderr)
+    matrix = load_matrix_for_command()
+    if matrix is None:
         return 2
     grouped: dict[tuple[str, str], list[CellRecord]] = defaultdict(list)
     for record in observed(args.results):

@@ -244,19 +244,11 @@ def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
     cells = _index(merged)
     verdicts = []
     for fix, targets in matrix.fixes.items():
-        verdict = FixVerdict(fix, targets)
-        for record in sorted(merged.records.values(), key=lambda r: r.cell):
-            if record.cell.fix != fix or record.outcome == "not run":
-                continue
-            verdict.cells_run += 1
-            verdict.ran_by_scenario.setdefault(record.cell.scenario, []).append(record)
-            problems = _problems(record)
-            if problems:
-                verdict.cells_failing += 1
-            for problem in problems:
-                verdict.breaks.setdefault((record.cell.scenario, problem), []).append(record)
-            if fix != BASELINE:
-                _judge_against_baseline(matrix, cells, record, verdict)
+        verdict = _tally(merged, fix, targets)
+        if fix != BASELINE:
+            for records in verdict.ran_by_scenario.values():
+                for record in records:
+                    _judge_against_baseline(matrix, cells, record, verdict)
         verdicts.append(verdict)
 
     unpatched = next((v for v in verdicts if v.fix == BASELINE), None)
@@ -281,14 +273,14 @@ def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
 
     comparisons = []
     for release_target in matrix.fixes.get(UPSTREAM, ()):
-        release = _narrowed(merged, UPSTREAM, release_target)
+        release = _tally(merged, UPSTREAM, (release_target,))
         affected = matrix.baseline_of(release_target)
         if not release.cells_run or affected is None:
             continue
         for verdict in candidates:
             if verdict.fix == UPSTREAM:
                 continue
-            mine = _narrowed(merged, verdict.fix, affected)
+            mine = _tally(merged, verdict.fix, (affected,))
             if mine.cells_run:
                 comparisons.append(_compare(mine, release))
     scenarios = {record.cell.scenario for record in merged.records.values()
@@ -296,17 +288,20 @@ def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
     return ReportVerdict(verdicts, recommended, closest, comparisons, len(scenarios))
 
 
-def _narrowed(merged: Merged, fix: str, target: str) -> FixVerdict:
-    """``fix``'s cells on one target only: a candidate on the affected release and a released
-    version are compared one target against the other."""
-    narrowed = FixVerdict(fix, (target,))
+def _tally(merged: Merged, fix: str, targets: tuple[str, ...]) -> FixVerdict:
+    """What ``fix``'s cells on ``targets`` ran and broke (cells not run left out). One target
+    at a time, it compares a candidate on the affected release with a released version."""
+    tally = FixVerdict(fix, targets)
     for record in sorted(merged.records.values(), key=lambda r: r.cell):
-        if record.cell.fix != fix or record.cell.target != target:
+        if record.cell.fix != fix or record.cell.target not in targets:
             continue
         if record.outcome == "not run":
             continue
-        narrowed.cells_run += 1
-        narrowed.ran_by_scenario.setdefault(record.cell.scenario, []).append(record)
-        for problem in _problems(record):
-            narrowed.breaks.setdefault((record.cell.scenario, problem), []).append(record)
-    return narrowed
+        tally.cells_run += 1
+        tally.ran_by_scenario.setdefault(record.cell.scenario, []).append(record)
+        problems = _problems(record)
+        if problems:
+            tally.cells_failing += 1
+        for problem in problems:
+            tally.breaks.setdefault((record.cell.scenario, problem), []).append(record)
+    return tally

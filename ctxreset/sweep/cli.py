@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ctxreset.contract import Library
-from ctxreset.matrix.loader import MatrixError, load_matrix, matrix_hash, short_python
+from ctxreset.matrix.loader import load_matrix_for_command, matrix_hash, short_python
 from ctxreset.records import CellResult, provenance, write_atomically, write_cell
 from ctxreset.run.cell import run_cell
 from ctxreset.settings import DEFAULT_TIMEOUT
@@ -104,10 +104,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per cell, s")
     parser.add_argument("--scenario", action="append", help="default: all in matrix.yaml")
     args = parser.parse_args(argv)
-    try:
-        matrix = load_matrix()
-    except MatrixError as exc:
-        print(exc, file=sys.stderr)
+    matrix = load_matrix_for_command()
+    if matrix is None:
         return 2
     if args.loop not in matrix.loops:
         print(f"--loop: bad value {args.loop!r}; allowed: {', '.join(matrix.loops)}",
