@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from ctxreset.explore.results import (
     RUN_FILE,
@@ -40,8 +40,13 @@ from ctxreset.explore.results import (
     parse_cell,
 )
 from ctxreset.libraries import installed_targets, library_for
-from ctxreset.matrix.loader import Matrix, load_matrix, load_matrix_for_command, matrix_hash
-from ctxreset.matrix.loader import short_python
+from ctxreset.matrix.loader import (
+    Matrix,
+    load_matrix,
+    load_matrix_for_command,
+    matrix_hash,
+    short_python,
+)
 from ctxreset.records import CellResult, Problem, provenance, read_json, write_atomically
 from ctxreset.run.cell import run_cell
 from ctxreset.settings import DEFAULT_TIMEOUT, SettingError, positive_seconds, whole_number

@@ -190,7 +190,9 @@ def load_explored(root: Path, matrix_hash: str) -> dict[str, ExploreResults]:
                 continue  # a temporary file an interrupted write left behind
             try:
                 data = read_json(path)
-                if isinstance(data, dict) and data.get("matrix_hash") != matrix_hash:
+                if not isinstance(data, dict) or not isinstance(data.get("matrix_hash"), str):
+                    raise Problem("no matrix hash: the harness cannot vouch for it")
+                if data["matrix_hash"] != matrix_hash:
                     results.stale.append(str(path))
                     continue
                 results.cells.append(parse_cell(data))

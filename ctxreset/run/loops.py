@@ -73,7 +73,7 @@ LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
 }
 
 
-class _ShuffledReady(collections.deque):  # type: ignore[type-arg]
+class _ShuffledReady(collections.deque[Any]):
     """asyncio's ready queue, read in a seeded order.
 
     ``BaseEventLoop._run_once`` (CPython 3.9 to 3.13 alike) takes ``n = len(self._ready)``
