@@ -20,6 +20,7 @@ the cell was explored, whether it ends as recorded for that seed (exit 0) or not
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import sys
@@ -73,9 +74,15 @@ def _evidence(result: CellResult) -> dict[str, list[str]]:
 
 def _run(matrix: Matrix, unit: Unit, seed: Optional[int], timeout: float) -> CellResult:
     target, fix, scenario = unit
-    return run_cell(library_for(matrix, target), scenario, fix,
-                    DEFAULT_LOOP if seed is None else EXPLORED_LOOP,
-                    target=target, timeout=timeout, seed=seed)
+    result = run_cell(library_for(matrix, target), scenario, fix,
+                      DEFAULT_LOOP if seed is None else EXPLORED_LOOP,
+                      target=target, timeout=timeout, seed=seed)
+    # run_cell freezes whatever is alive when it starts (gc.freeze); the run's own objects
+    # are cyclic garbage once it returns, and the next run would freeze them for good: about
+    # 300 objects a run, which slows every later run (measured: 17 ms a run growing to 60 ms
+    # over 900 runs). Collected now, while the collection scans only this run's objects.
+    gc.collect()
+    return result
 
 
 _MATRIX: Optional[Matrix] = None
