@@ -50,18 +50,18 @@ def _problems_anywhere(cell: ExploredCell) -> set[str]:
 
 
 def findings(explored: dict[str, ExploreResults], matrix: Matrix) -> dict[str, ScheduleFindings]:
-    """Per fix, what it fails under explored schedules beyond its default order."""
+    """Per fix, what it fails under explored schedules beyond its default order (the
+    unpatched library's too, for the report; the verdict judges candidates only)."""
     result: dict[str, ScheduleFindings] = defaultdict(ScheduleFindings)
     for results in explored.values():
         unpatched = {(c.target, c.scenario): _problems_anywhere(c) for c in results.cells
                      if c.fix == BASELINE}
         for cell in results.cells:
-            if cell.fix == BASELINE:
-                continue
             default = set(cell.default.problems())
             baseline_target = matrix.baseline_of(cell.target) if cell.target in matrix.targets \
                 else None
-            base = unpatched.get((baseline_target or "", cell.scenario))
+            base = None if cell.fix == BASELINE else unpatched.get(
+                (baseline_target or "", cell.scenario))
             for group in cell.groups:
                 for problem in set(group.outcome.problems()) - default:
                     result[cell.fix].breaks.add((cell.scenario, problem))

@@ -210,12 +210,14 @@ def test_a_failure_under_any_schedule_counts_in_the_verdict(tmp_path, matrix):
     assert schedules["safe_reset"].breaks == {("tool_call", "spans-closed")}
     assert not schedules["safe_reset"].regressions
     assert schedules["context_rerun"].regressions == {("consumer_spans", "spans-closed")}
-    assert "none" not in schedules  # the baseline is judged, not a candidate
+    assert schedules["none"].breaks == {("tool_call", "spans-closed")}
+    assert not schedules["none"].regressions  # the baseline cannot regress against itself
 
     report = build_report(merge(tmp_path, matrix, HASH), matrix, interleavings=block,
                           schedules=schedules)
     Draft202012Validator(SCHEMA).validate(report)
     outcomes = {v["fix"]: v for v in report["verdict"]["fixes"]}
+    assert "explored" not in outcomes["none"]["summary"]  # the baseline is not a candidate
     assert outcomes["context_rerun"]["outcome"] == "regresses"
     assert outcomes["safe_reset"]["outcome"] == "fails"
     assert "tool_call (spans-closed [under explored schedules])" in outcomes["safe_reset"][
