@@ -110,7 +110,7 @@ def selected_targets(matrix: Matrix, chosen: list[str]) -> list[str]:
             version = installed_version(name)
             found = f"{name}=={version}" if version else f"no {name}"
             raise MatrixError(
-                f"--target: {target!r} needs {matrix.targets[target].requirement}, "
+                f"--target: {target!r} needs {matrix.targets[target].requirement or target}, "
                 f"this environment has {found}"
             )
     return chosen or installed

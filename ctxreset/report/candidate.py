@@ -1,0 +1,183 @@
+"""The candidate report (``nox -s candidate``): scenario by scenario, where a candidate (a
+checkout, a wheel, a patched release) is better, worse or the same as the comparison release.
+
+Each scenario's cells are paired by Python and loop: the candidate's (fix ``upstream``, no
+runtime patch) and the comparison release's (``none`` for the unpatched base, ``upstream``
+for a fixed release). A property the candidate fails where the release passes it is *worse*
+(a new failure); one the release fails and the candidate passes is *better*. A cell that
+errored or timed out counts as failing everything; a pair with a cell not run is not compared
+(and counted). Worse scenarios come first, each with its evidence; the exit status is 1 when
+any scenario is worse.
+
+The ranking line is the report's rule (``ctxreset/report/verdict.py``) applied to one
+candidate: regressions first, then the (scenario, property) pairs it fails that the one-task
+reference passes unpatched (when the comparison is the unpatched base release).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ctxreset.catalogue import PROPERTIES
+from ctxreset.matrix.loader import Matrix, load_matrix, matrix_hash
+from ctxreset.matrix.plan import reference_of, rerun_command
+from ctxreset.records import CellId, write_atomically, write_text_atomically
+from ctxreset.report.merge import CellRecord, merge
+
+CANDIDATE_FIX = "upstream"
+BROKEN = "error", "timeout"
+
+
+@dataclass
+class ScenarioComparison:
+    scenario: str
+    worse: dict[str, list[str]] = field(default_factory=dict)  # property -> where ("py3.11 asyncio")
+    better: dict[str, list[str]] = field(default_factory=dict)
+    compared: int = 0  # cell pairs with both sides run
+    not_compared: int = 0
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.worse:
+            return "worse"
+        if self.better:
+            return "better"
+        return "same" if self.compared else "not compared"
+
+
+def _failing(record: CellRecord) -> set[str]:
+    if record.status in BROKEN:
+        return set(PROPERTIES) | {record.status}
+    return set(record.failing)
+
+
+def _first_evidence(record: CellRecord, properties: Iterable[str]) -> str:
+    for name in properties:
+        for line in record.evidence.get(name, []):
+            return f"{record.cell}: {name}: {' '.join(line.split())[:240]}"
+    if record.errors:
+        error = record.errors[0]
+        text = error.get("message") or error.get("traceback") or json.dumps(error)
+        return f"{record.cell}: {' '.join(str(text).split())[:240]}"
+    return f"{record.cell}: {record.reason or record.status}"
+
+
+def compare(matrix: Matrix, records: dict[CellId, CellRecord], candidate: str, against: str,
+            against_fix: str) -> list[ScenarioComparison]:
+    """One comparison per scenario, worse first, then better, then the same."""
+    found = []
+    for scenario in matrix.scenarios:
+        result = ScenarioComparison(scenario)
+        for (cell, record) in sorted(records.items()):
+            if (cell.target, cell.fix, cell.scenario) != (candidate, CANDIDATE_FIX, scenario):
+                continue
+            other = records.get(CellId(cell.python, against, against_fix, scenario, cell.loop))
+            if other is None or "not run" in (record.status, other.status):
+                result.not_compared += 1
+                continue
+            result.compared += 1
+            ours, theirs = _failing(record), _failing(other)
+            where = f"py{cell.python} {cell.loop}"
+            for name in sorted(ours - theirs):
+                result.worse.setdefault(name, []).append(where)
+            for name in sorted(theirs - ours):
+                result.better.setdefault(name, []).append(where)
+            if ours - theirs and len(result.evidence) < 2:
+                result.evidence.append(_first_evidence(record, sorted(ours - theirs)))
+                result.evidence.append(f"re-run: {rerun_command(cell)}")
+            elif theirs - ours and not result.evidence:
+                result.evidence.append(f"{against_fix} on {against}: "
+                                       + _first_evidence(other, sorted(theirs - ours)))
+        found.append(result)
+    order = {"worse": 0, "better": 1, "same": 2, "not compared": 3}
+    return sorted(found, key=lambda c: (order[c.verdict], matrix.scenarios.index(c.scenario)))
+
+
+def short_of_reference(matrix: Matrix, records: dict[CellId, CellRecord], candidate: str,
+                       unpatched: Optional[str]) -> set[tuple[str, str]]:
+    """(scenario, property) pairs the candidate fails where the scenario's one-task reference
+    passes unpatched (on ``unpatched``, the base release), on the same Python and loop."""
+    if unpatched is None:
+        return set()
+    short = set()
+    for cell, record in records.items():
+        if (cell.target, cell.fix) != (candidate, CANDIDATE_FIX) or record.status == "not run":
+            continue
+        reference = reference_of(matrix, cell.scenario) or cell.scenario
+        other = records.get(CellId(cell.python, unpatched, "none", reference, cell.loop))
+        if other is None or other.status != "checked":
+            continue
+        short |= {(cell.scenario, name) for name in _failing(record) - _failing(other)}
+    return short
+
+
+def _names(where: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name} ({', '.join(places)})" for name, places in where.items())
+
+
+def lines(comparisons: list[ScenarioComparison], candidate: str, against: str,
+          against_why: str, source: dict[str, Any], short: Optional[set[tuple[str, str]]],
+          failed_pairs: int) -> list[str]:
+    """The report's text; the first lines say where the candidate is worse, then better."""
+    worse = [c for c in comparisons if c.verdict == "worse"]
+    better = [c for c in comparisons if c.verdict == "better"]
+    same = [c for c in comparisons if c.verdict == "same"]
+    unknown = [c for c in comparisons if c.verdict == "not compared"]
+    head = "REGRESSES" if worse else "no regression"
+    out = [f"{candidate} vs {against}: {head}: worse on {len(worse)} scenarios, better on "
+           f"{len(better)}, the same on {len(same)}"
+           + (f", not compared on {len(unknown)}" if unknown else "")]
+    for item in worse:
+        out.append(f"  WORSE  {item.scenario}: newly fails {_names(item.worse)}"
+                   + (f"; better on {_names(item.better)}" if item.better else ""))
+        out += [f"         evidence: {line}" for line in item.evidence]
+    for item in better:
+        out.append(f"  BETTER {item.scenario}: passes {_names(item.better)}")
+    if same:
+        out.append(f"  SAME   {', '.join(c.scenario for c in same)}")
+    if unknown:
+        out.append(f"  NOT COMPARED {', '.join(c.scenario for c in unknown)} (a side not run)")
+    ranking = f"rank: {len(worse)} scenarios regressed; fails {failed_pairs} (scenario, property) pairs"
+    if short is not None:
+        ranking += (f"; {len(short)} short of the one-task reference unpatched "
+                    "(fewer is better; ctxreset/report/verdict.py's rule)")
+    out.append(ranking)
+    out.append(f"compared with: {against_why}")
+    described = ", ".join(f"{k}={v}" for k, v in source.items() if v is not None)
+    out.append(f"judged: {described}")
+    return out
+
+
+def write_candidate_report(matrix_file: Path, results: Path, out: Path, candidate: str,
+                           against: str, against_fix: str, against_why: str,
+                           source: dict[str, Any], echo: Callable[[str], None]) -> int:
+    """Compare, print the first lines, write ``out/candidate-<id>.{md,json}``; 1 if worse."""
+    matrix = load_matrix(matrix_file)
+    merged = merge(results, matrix, matrix_hash(matrix_file))
+    records = merged.records
+    comparisons = compare(matrix, records, candidate, against, against_fix)
+    unpatched = against if against_fix == "none" else None
+    short = short_of_reference(matrix, records, candidate, unpatched) if unpatched else None
+    failed = {(c.scenario, name) for c, r in records.items()
+              if (c.target, c.fix) == (candidate, CANDIDATE_FIX) and r.status != "not run"
+              for name in _failing(r)}
+    text = lines(comparisons, candidate, against, against_why, source, short, len(failed))
+    for line in text:
+        echo(line)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out / f"{candidate}.md", "\n".join(
+        ["# Candidate report", "", "```", *text, "```", ""]))
+    write_atomically(out / f"{candidate}.json", {
+        "candidate": candidate, "against": against, "against_fix": against_fix,
+        "source": source, "regresses": any(c.verdict == "worse" for c in comparisons),
+        "failed_pairs": sorted(failed), "short_of_reference": sorted(short or ()),
+        "scenarios": [{"scenario": c.scenario, "verdict": c.verdict, "worse": c.worse,
+                       "better": c.better, "compared": c.compared,
+                       "not_compared": c.not_compared, "evidence": c.evidence}
+                      for c in comparisons]})
+    return 1 if any(c.verdict == "worse" for c in comparisons) else 0
