@@ -43,7 +43,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ctxreset.matrix.checks import read_yaml
-from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, short_python
+from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, matrix_path, short_python
 from ctxreset.matrix.sources import (
     MARKER,
     Source,
@@ -235,7 +235,7 @@ def main(argv: list[str], root: Path, pythons: tuple[str, ...], sessions: Callab
     try:
         matrix = load_matrix()
         the_plan = plan(matrix, argv, root, pythons)
-        write_derived_matrix(the_plan, root / "matrix.yaml")
+        write_derived_matrix(the_plan, matrix_path())
     except (SourceError, MatrixError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -248,9 +248,12 @@ def main(argv: list[str], root: Path, pythons: tuple[str, ...], sessions: Callab
     env = {settings_env["matrix"]: str(the_plan.matrix_file),
            settings_env["results"]: str(the_plan.results)}
     logs = the_plan.results.parent / "logs"
-    ran: list[str] = []
-    for target, select in ((the_plan.target, []),
-                           (the_plan.against, ["-k", f"{the_plan.against}-{the_plan.against_fix}-"])):
+    runs = [(the_plan.target, "upstream"), (the_plan.against, the_plan.against_fix)]
+    baseline = load_matrix(the_plan.matrix_file).baseline_of(the_plan.target)
+    if baseline is not None and (baseline, "none") not in runs:
+        runs.append((baseline, "none"))  # what the report's rule judges every fix against
+    for target, fix in runs:
+        select = [] if target == the_plan.target else ["-k", f"{target}-{fix}-"]
         for python in the_plan.pythons:
             reason = not_run(python)
             if reason:
@@ -265,7 +268,6 @@ def main(argv: list[str], root: Path, pythons: tuple[str, ...], sessions: Callab
                 return EXIT_BAD_INPUT
             if status not in (0, 1):
                 log(f"{name} exited {status}; its cells count as not run (log: {log_file})")
-            ran.append(python)
     return write_candidate_report(the_plan.matrix_file, the_plan.results, root / "reports",
                                   the_plan.target, the_plan.against, the_plan.against_fix,
                                   the_plan.against_why, the_plan.provenance, print)

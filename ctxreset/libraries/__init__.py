@@ -17,7 +17,7 @@ import json
 import sysconfig
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -51,14 +51,21 @@ def installed_version(name: str) -> Optional[str]:
         return None
 
 
-def installed_candidate(site: Optional[Path] = None) -> Optional[str]:
-    """The candidate target installed in this environment (its marker), or None."""
+def candidate_provenance(site: Optional[Path] = None) -> Optional[dict[str, Any]]:
+    """What the candidate installed here is (its marker: target, kind, path and commit, or
+    sha256 and base release), or None where a release is installed."""
     marker = (site or Path(sysconfig.get_path("purelib"))) / MARKER
     try:
-        target = json.loads(marker.read_text(encoding="utf-8")).get("target")
-    except (OSError, ValueError, AttributeError):
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return target if isinstance(target, str) else None
+    return found if isinstance(found, dict) and isinstance(found.get("target"), str) else None
+
+
+def installed_candidate(site: Optional[Path] = None) -> Optional[str]:
+    """The candidate target installed in this environment, or None."""
+    found = candidate_provenance(site)
+    return str(found["target"]) if found else None
 
 
 def matches(matrix: Matrix, target: str, name: str, version: Optional[str]) -> bool:

@@ -9,24 +9,26 @@ errored or timed out counts as failing everything; a pair with a cell not run is
 (and counted). Worse scenarios come first, each with its evidence; the exit status is 1 when
 any scenario is worse.
 
-The ranking line is the report's rule (``ctxreset/report/verdict.py``) applied to one
-candidate: regressions first, then the (scenario, property) pairs it fails that the one-task
-reference passes unpatched (when the comparison is the unpatched base release).
+The rule line is the report's own verdict (``ctxreset/report/verdict.py``) on the candidate's
+cells against its base release unpatched: whether it regresses (then it is never
+recommended), else how many (scenario, property) pairs it is short of the one-task
+reference; its rank key orders candidates as the report orders fixes.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ctxreset.catalogue import PROPERTIES
 from ctxreset.matrix.loader import Matrix, load_matrix, matrix_hash
-from ctxreset.matrix.plan import reference_of, rerun_command
+from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import CellId, write_atomically, write_text_atomically
-from ctxreset.report.merge import CellRecord, merge
+from ctxreset.report.merge import CellRecord, Merged, merge
+from ctxreset.report.verdict import FixVerdict, judge
 
 CANDIDATE_FIX = "upstream"
 BROKEN = "error", "timeout"
@@ -35,8 +37,9 @@ BROKEN = "error", "timeout"
 @dataclass
 class ScenarioComparison:
     scenario: str
-    worse: dict[str, list[str]] = field(default_factory=dict)  # property -> where ("py3.11 asyncio")
+    worse: dict[str, list[str]] = field(default_factory=dict)  # property -> ["py3.11 asyncio"]
     better: dict[str, list[str]] = field(default_factory=dict)
+    still: set[str] = field(default_factory=set)  # properties both fail somewhere
     compared: int = 0  # cell pairs with both sides run
     not_compared: int = 0
     evidence: list[str] = field(default_factory=list)
@@ -87,6 +90,7 @@ def compare(matrix: Matrix, records: dict[CellId, CellRecord], candidate: str, a
                 result.worse.setdefault(name, []).append(where)
             for name in sorted(theirs - ours):
                 result.better.setdefault(name, []).append(where)
+            result.still |= ours & theirs
             if ours - theirs and len(result.evidence) < 2:
                 result.evidence.append(_first_evidence(record, sorted(ours - theirs)))
                 result.evidence.append(f"re-run: {rerun_command(cell)}")
@@ -98,31 +102,39 @@ def compare(matrix: Matrix, records: dict[CellId, CellRecord], candidate: str, a
     return sorted(found, key=lambda c: (order[c.verdict], matrix.scenarios.index(c.scenario)))
 
 
-def short_of_reference(matrix: Matrix, records: dict[CellId, CellRecord], candidate: str,
-                       unpatched: Optional[str]) -> set[tuple[str, str]]:
-    """(scenario, property) pairs the candidate fails where the scenario's one-task reference
-    passes unpatched (on ``unpatched``, the base release), on the same Python and loop."""
-    if unpatched is None:
-        return set()
-    short = set()
-    for cell, record in records.items():
-        if (cell.target, cell.fix) != (candidate, CANDIDATE_FIX) or record.status == "not run":
-            continue
-        reference = reference_of(matrix, cell.scenario) or cell.scenario
-        other = records.get(CellId(cell.python, unpatched, "none", reference, cell.loop))
-        if other is None or other.status != "checked":
-            continue
-        short |= {(cell.scenario, name) for name in _failing(record) - _failing(other)}
-    return short
+def ranking(merged: Merged, matrix: Matrix, candidate: str) -> FixVerdict:
+    """The report's own verdict (``ctxreset/report/verdict.py``) on the candidate alone: its
+    cells against its base release's unpatched cells and one-task references."""
+    baseline = matrix.baseline_of(candidate)
+    mine = {cell: record for cell, record in merged.records.items()
+            if cell.target == candidate or (cell.target, cell.fix) == (baseline, "none")}
+    verdict = judge(replace(merged, records=mine), matrix)
+    return next(v for v in verdict.fixes if v.fix == CANDIDATE_FIX)
 
 
-def _names(where: dict[str, list[str]]) -> str:
-    return "; ".join(f"{name} ({', '.join(places)})" for name, places in where.items())
+def rank_line(verdict: FixVerdict, baseline: Optional[str]) -> str:
+    """Where the report's rule puts the candidate, and the key that orders candidates."""
+    regressed = {(r.cell.scenario, r.problem) for r in verdict.regressions}
+    key = f"(regressed pairs {len(regressed)}, short of the reference {len(verdict.short)}, " \
+          f"broken pairs {len(verdict.breaks)}; lower ranks first)"
+    if regressed:
+        return (f"rule: REGRESSES: fails {len(regressed)} (scenario, property) pairs that "
+                f"{baseline} unpatched passes, so never recommended; rank key {key}")
+    if not verdict.breaks:
+        return f"rule: regresses nowhere and passes every property; rank key {key}"
+    return (f"rule: regresses nowhere; short of the one-task reference in "
+            f"{len(verdict.short)} (scenario, property) pairs; rank key {key}")
+
+
+def _names(where: dict[str, list[str]], compared: int) -> str:
+    def places(found: list[str]) -> str:
+        return f"all {compared} cells" if len(found) == compared else ", ".join(found)
+
+    return "; ".join(f"{name} ({places(found)})" for name, found in where.items())
 
 
 def lines(comparisons: list[ScenarioComparison], candidate: str, against: str,
-          against_why: str, source: dict[str, Any], short: Optional[set[tuple[str, str]]],
-          failed_pairs: int) -> list[str]:
+          against_why: str, source: dict[str, Any], rank: str) -> list[str]:
     """The report's text; the first lines say where the candidate is worse, then better."""
     worse = [c for c in comparisons if c.verdict == "worse"]
     better = [c for c in comparisons if c.verdict == "better"]
@@ -133,20 +145,19 @@ def lines(comparisons: list[ScenarioComparison], candidate: str, against: str,
            f"{len(better)}, the same on {len(same)}"
            + (f", not compared on {len(unknown)}" if unknown else "")]
     for item in worse:
-        out.append(f"  WORSE  {item.scenario}: newly fails {_names(item.worse)}"
-                   + (f"; better on {_names(item.better)}" if item.better else ""))
+        out.append(f"  WORSE  {item.scenario}: newly fails {_names(item.worse, item.compared)}"
+                   + (f"; better on {_names(item.better, item.compared)}" if item.better
+                      else "")
+                   + (f"; still fails {', '.join(sorted(item.still))}" if item.still else ""))
         out += [f"         evidence: {line}" for line in item.evidence]
     for item in better:
-        out.append(f"  BETTER {item.scenario}: passes {_names(item.better)}")
+        out.append(f"  BETTER {item.scenario}: passes {_names(item.better, item.compared)}"
+                   + (f"; still fails {', '.join(sorted(item.still))}" if item.still else ""))
     if same:
         out.append(f"  SAME   {', '.join(c.scenario for c in same)}")
     if unknown:
         out.append(f"  NOT COMPARED {', '.join(c.scenario for c in unknown)} (a side not run)")
-    ranking = f"rank: {len(worse)} scenarios regressed; fails {failed_pairs} (scenario, property) pairs"
-    if short is not None:
-        ranking += (f"; {len(short)} short of the one-task reference unpatched "
-                    "(fewer is better; ctxreset/report/verdict.py's rule)")
-    out.append(ranking)
+    out.append(rank)
     out.append(f"compared with: {against_why}")
     described = ", ".join(f"{k}={v}" for k, v in source.items() if v is not None)
     out.append(f"judged: {described}")
@@ -161,12 +172,9 @@ def write_candidate_report(matrix_file: Path, results: Path, out: Path, candidat
     merged = merge(results, matrix, matrix_hash(matrix_file))
     records = merged.records
     comparisons = compare(matrix, records, candidate, against, against_fix)
-    unpatched = against if against_fix == "none" else None
-    short = short_of_reference(matrix, records, candidate, unpatched) if unpatched else None
-    failed = {(c.scenario, name) for c, r in records.items()
-              if (c.target, c.fix) == (candidate, CANDIDATE_FIX) and r.status != "not run"
-              for name in _failing(r)}
-    text = lines(comparisons, candidate, against, against_why, source, short, len(failed))
+    verdict = ranking(merged, matrix, candidate)
+    rank = rank_line(verdict, matrix.baseline_of(candidate))
+    text = lines(comparisons, candidate, against, against_why, source, rank)
     for line in text:
         echo(line)
     out.mkdir(parents=True, exist_ok=True)
@@ -175,9 +183,12 @@ def write_candidate_report(matrix_file: Path, results: Path, out: Path, candidat
     write_atomically(out / f"{candidate}.json", {
         "candidate": candidate, "against": against, "against_fix": against_fix,
         "source": source, "regresses": any(c.verdict == "worse" for c in comparisons),
-        "failed_pairs": sorted(failed), "short_of_reference": sorted(short or ()),
+        "rank": {"regressed": sorted({(r.cell.scenario, r.problem)
+                                      for r in verdict.regressions}),
+                 "short_of_reference": sorted(verdict.short),
+                 "broken": sorted(verdict.breaks)},
         "scenarios": [{"scenario": c.scenario, "verdict": c.verdict, "worse": c.worse,
-                       "better": c.better, "compared": c.compared,
+                       "better": c.better, "still": sorted(c.still), "compared": c.compared,
                        "not_compared": c.not_compared, "evidence": c.evidence}
                       for c in comparisons]})
     return 1 if any(c.verdict == "worse" for c in comparisons) else 0
