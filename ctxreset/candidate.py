@@ -153,8 +153,10 @@ def _target_for(matrix: Matrix, text: str, key: str) -> str:
 
 def candidate_id(source: Source) -> str:
     stem = source.location.resolve().name
-    stem = stem[:-4] if stem.endswith(".whl") else stem.rsplit(".", 1)[0] if (
-        source.kind == "patch") else stem
+    if source.kind == "wheel":
+        stem = "-".join(stem.split("-")[:2])  # distribution and version, not the tags
+    elif source.kind == "patch":
+        stem = stem.rsplit(".", 1)[0]
     return "candidate-" + (re.sub(r"[^a-z0-9.]+", "-", stem.lower()).strip("-.") or "x")
 
 
@@ -165,12 +167,12 @@ def plan(matrix: Matrix, argv: list[str], root: Path, pythons: tuple[str, ...]) 
     libraries = {library_of(matrix, t) for t, s in matrix.targets.items() if s.requirement}
     name = check_source(source, libraries)
     affected = [t for t in matrix.fixes.get("none", ()) if matrix.targets[t].requirement]
+    release = f"{name}=={wheel_name(source.location)[1]}" if source.kind == "wheel" else ""
+    base_from_wheel = any(matrix.targets[t].requirement == release for t in affected)
     if args.base:
         base = _target_for(matrix, args.base, "--base")
-    elif source.kind == "wheel" and any(
-            matrix.targets[t].requirement == f"{name}=={wheel_name(source.location)[1]}"
-            for t in affected):
-        base = _target_for(matrix, f"{name}=={wheel_name(source.location)[1]}", "--base")
+    elif base_from_wheel:
+        base = _target_for(matrix, release, "--base")
     elif affected:
         base = affected[0]
     else:
@@ -180,8 +182,11 @@ def plan(matrix: Matrix, argv: list[str], root: Path, pythons: tuple[str, ...]) 
         why = f"{against} as asked (--against)"
     else:
         against = base
-        why = (f"{against}, the release the {source.kind} starts from, unpatched (default; "
-               "--against openai-agents==X.Y.Z compares with another release)")
+        starts = ("the release the patch applies to" if source.kind == "patch" or args.base
+                  else "the release the wheel's version names" if base_from_wheel
+                  else "the matrix's affected release (--base names another)")
+        why = (f"{against} unpatched, {starts} (the default; --against openai-agents==X.Y.Z "
+               "compares with another release)")
     against_fix = "none" if against in matrix.fixes.get("none", ()) else "upstream"
     if against_fix not in matrix.fixes or against not in matrix.fixes[against_fix]:
         raise SourceError(f"--against: {against} has no unpatched (none) or upstream cells")
