@@ -18,7 +18,7 @@
     nox -s bench                                  # what each fix costs (not default)
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
     nox -s flake-check -- 5 3.12                  # every cell of one Python N times
-    nox -s candidate -- patches/x.diff [--against openai-agents==0.0.12]   # judge a branch
+    nox -s candidate -- patches/x.diff [--against openai-agents==0.0.12]   # judge a patch
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
@@ -108,8 +108,8 @@ def _install(session: nox.Session, target: str) -> None:
         except nox.command.CommandFailed:
             session.warn(f"optional {extra!r} did not install; its cells are 'not run'")
     if spec.source is not None:
-        site = str(session.run("python", "-c", "import sysconfig; print(sysconfig.get_path("
-                               "'purelib'))", silent=True)).strip().splitlines()[-1]
+        site = str(session.run_install("python", "-c", "import sysconfig; print(sysconfig."
+                                       "get_path('purelib'))", silent=True)).strip().split()[-1]
         try:
             candidate.finish_install(Path(site), MATRIX, target)
         except SourceError as exc:

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -131,7 +132,9 @@ class Plan:
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s candidate --", add_help=True)
-    parser.add_argument("candidate", help="a checkout (directory), a wheel, or a patch file")
+    parser.add_argument("candidates", nargs="+", metavar="candidate",
+                        help="a checkout (directory), a wheel, or a patch file; several are "
+                        "each judged, then ranked")
     parser.add_argument("--against", help="the release to compare with: a requirement "
                         "(openai-agents==0.0.12) or a target id; default: the base, unpatched")
     parser.add_argument("--base", help="the release a patch applies to, or a checkout/wheel "
@@ -160,10 +163,21 @@ def candidate_id(source: Source) -> str:
     return "candidate-" + (re.sub(r"[^a-z0-9.]+", "-", stem.lower()).strip("-.") or "x")
 
 
-def plan(matrix: Matrix, argv: list[str], root: Path, pythons: tuple[str, ...]) -> Plan:
+def plans(matrix: Matrix, argv: list[str], root: Path, pythons: tuple[str, ...]) -> list[Plan]:
     """Everything the command will do, checked; ``SourceError`` (one line) otherwise."""
     args = parse_arguments(argv)
-    source = classify(args.candidate)
+    found = [plan(matrix, args, candidate, root, pythons) for candidate in args.candidates]
+    ids = [p.target for p in found]
+    for target in ids:
+        if ids.count(target) > 1:
+            raise SourceError(f"{target}: two candidates with the same name; rename one")
+    return found
+
+
+def plan(matrix: Matrix, args: argparse.Namespace, argument: str, root: Path,
+         pythons: tuple[str, ...]) -> Plan:
+    """One candidate's plan, checked."""
+    source = classify(argument)
     libraries = {library_of(matrix, t) for t, s in matrix.targets.items() if s.requirement}
     name = check_source(source, libraries)
     affected = [t for t in matrix.fixes.get("none", ()) if matrix.targets[t].requirement]
@@ -214,10 +228,11 @@ def write_derived_matrix(plan: Plan, matrix_file: Path) -> None:
 
 
 def nested_nox(noxfile: Path, session: str, env: dict[str, str], pytest_args: list[str],
-               log_file: Path) -> int:
+               log_file: Path, install_only: bool = False) -> int:
     """One test session of the derived matrix, output to ``log_file``; its exit status."""
     command = [sys.executable, "-m", "nox", "--script-mode", "none", "-f", str(noxfile), "-s",
-               session, "--", "-n", "2", *pytest_args]
+               session, *(["--install-only"] if install_only else []), "--", "-n", "2",
+               *pytest_args]
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as out:
         return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT,
@@ -235,23 +250,54 @@ def main(argv: list[str], root: Path, pythons: tuple[str, ...], sessions: Callab
         [str, str], str], not_run: Callable[[str], Optional[str]], settings_env: dict[str, str],
          log: Log) -> int:
     """The command; returns its exit status (2 bad input, 1 regresses, 0 otherwise)."""
-    from ctxreset.report.candidate import write_candidate_report
+    from ctxreset.report.candidate import ranking_lines, write_candidate_report
 
     try:
-        matrix = load_matrix()
-        the_plan = plan(matrix, argv, root, pythons)
-        write_derived_matrix(the_plan, matrix_path())
+        found = plans(load_matrix(), argv, root, pythons)
+        for the_plan in found:
+            write_derived_matrix(the_plan, matrix_path())
     except (SourceError, MatrixError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    runnable = [p for p in found[0].pythons if not not_run(p)]
+    for the_plan in found:  # install every candidate first: a patch that does not apply
+        if runnable:        # stops the command before any cell runs
+            status = nested_nox(root / "noxfile.py", sessions(runnable[0], the_plan.target),
+                                _env(the_plan, settings_env), [],
+                                the_plan.results.parent / "logs" / "install.log",
+                                install_only=True)
+            if status == EXIT_BAD_INPUT:
+                print(last_line(the_plan.results.parent / "logs" / "install.log"),
+                      file=sys.stderr)
+                return EXIT_BAD_INPUT
+    outcomes, worst = [], 0
+    for the_plan in found:
+        status, key, rule = judge_candidate(the_plan, root, sessions, not_run, settings_env,
+                                            log, write_candidate_report)
+        outcomes.append((the_plan.target, key, rule))
+        worst = max(worst, status)
+    if len(outcomes) > 1:
+        for line in ranking_lines(outcomes):
+            print(line)
+    return worst
+
+
+def _env(the_plan: Plan, settings_env: dict[str, str]) -> dict[str, str]:
+    return {settings_env["matrix"]: str(the_plan.matrix_file),
+            settings_env["results"]: str(the_plan.results)}
+
+
+def judge_candidate(the_plan: Plan, root: Path, sessions: Callable[[str, str], str],
+                    not_run: Callable[[str], Optional[str]], settings_env: dict[str, str],
+                    log: Log, report: Callable[..., tuple[int, tuple[int, int, int], str]]
+                    ) -> tuple[int, tuple[int, int, int], str]:
+    """One candidate's sessions, the comparison release's and the base's unpatched cells,
+    then its report."""
     log(f"candidate {the_plan.target}: {json.dumps(the_plan.provenance)}")
     log(f"compared with {the_plan.against_why}")
     if the_plan.results.exists():
-        import shutil
-
         shutil.rmtree(the_plan.results)
-    env = {settings_env["matrix"]: str(the_plan.matrix_file),
-           settings_env["results"]: str(the_plan.results)}
+    env = _env(the_plan, settings_env)
     logs = the_plan.results.parent / "logs"
     runs = [(the_plan.target, "upstream"), (the_plan.against, the_plan.against_fix)]
     baseline = load_matrix(the_plan.matrix_file).baseline_of(the_plan.target)
@@ -268,11 +314,8 @@ def main(argv: list[str], root: Path, pythons: tuple[str, ...], sessions: Callab
             log_file = logs / f"py{python}-{target}.log"
             log(f"running {name} (log: {log_file})")
             status = nested_nox(root / "noxfile.py", name, env, select, log_file)
-            if status == EXIT_BAD_INPUT:
-                print(last_line(log_file), file=sys.stderr)
-                return EXIT_BAD_INPUT
             if status not in (0, 1):
                 log(f"{name} exited {status}; its cells count as not run (log: {log_file})")
-    return write_candidate_report(the_plan.matrix_file, the_plan.results, root / "reports",
-                                  the_plan.target, the_plan.against, the_plan.against_fix,
-                                  the_plan.against_why, the_plan.provenance, print)
+    return report(the_plan.matrix_file, the_plan.results, root / "reports", the_plan.target,
+                  the_plan.against, the_plan.against_fix, the_plan.against_why,
+                  the_plan.provenance, print)

@@ -112,6 +112,13 @@ def ranking(merged: Merged, matrix: Matrix, candidate: str) -> FixVerdict:
     return next(v for v in verdict.fixes if v.fix == CANDIDATE_FIX)
 
 
+def rank_key(verdict: FixVerdict) -> tuple[int, int, int]:
+    """How the report's rule orders fixes: a regressing one after every other (the fewest
+    regressed pairs first), then the fewest pairs short of the reference, then broken."""
+    regressed = {(r.cell.scenario, r.problem) for r in verdict.regressions}
+    return len(regressed), len(verdict.short), len(verdict.breaks)
+
+
 def rank_line(verdict: FixVerdict, baseline: Optional[str]) -> str:
     """Where the report's rule puts the candidate, and the key that orders candidates."""
     regressed = {(r.cell.scenario, r.problem) for r in verdict.regressions}
@@ -166,8 +173,10 @@ def lines(comparisons: list[ScenarioComparison], candidate: str, against: str,
 
 def write_candidate_report(matrix_file: Path, results: Path, out: Path, candidate: str,
                            against: str, against_fix: str, against_why: str,
-                           source: dict[str, Any], echo: Callable[[str], None]) -> int:
-    """Compare, print the first lines, write ``out/candidate-<id>.{md,json}``; 1 if worse."""
+                           source: dict[str, Any], echo: Callable[[str], None]
+                           ) -> tuple[int, tuple[int, int, int], str]:
+    """Compare, print the first lines, write ``out/candidate-<id>.{md,json}``; the exit
+    status (1 if worse anywhere), the rank key and the rule's line."""
     matrix = load_matrix(matrix_file)
     merged = merge(results, matrix, matrix_hash(matrix_file))
     records = merged.records
@@ -191,4 +200,12 @@ def write_candidate_report(matrix_file: Path, results: Path, out: Path, candidat
                        "better": c.better, "still": sorted(c.still), "compared": c.compared,
                        "not_compared": c.not_compared, "evidence": c.evidence}
                       for c in comparisons]})
-    return 1 if any(c.verdict == "worse" for c in comparisons) else 0
+    return (1 if any(c.verdict == "worse" for c in comparisons) else 0, rank_key(verdict),
+            rank)
+
+
+def ranking_lines(outcomes: list[tuple[str, tuple[int, int, int], str]]) -> list[str]:
+    """Several candidates in the order the report's rule puts them (best first)."""
+    ordered = sorted(outcomes, key=lambda o: (o[1][0] > 0, o[1], o[0]))
+    return ["Ranking (the report's rule, ctxreset/report/verdict.py; best first):",
+            *(f"  {index}. {name}: {rule}" for index, (name, _, rule) in enumerate(ordered, 1))]
