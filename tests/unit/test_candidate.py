@@ -241,3 +241,36 @@ def test_provenance_names_what_was_judged(tmp_path):
                                   "dirty": False, "base": None}
     (checkout / "pyproject.toml").write_text('[project]\nname = "openai-agents"\n# edit\n')
     assert provenance(source)["dirty"] is True
+
+
+def test_a_regressing_candidate_ranks_after_every_other():
+    from ctxreset.report.candidate import ranking_lines
+
+    found = ranking_lines([("in-task", (13, 4, 22), "rule: REGRESSES"),
+                           ("ignore", (0, 42, 116), "rule: short 42"),
+                           ("better", (0, 3, 5), "rule: short 3")])
+    assert found[1:] == ["  1. better: rule: short 3", "  2. ignore: rule: short 42",
+                         "  3. in-task: rule: REGRESSES"]
+
+
+def test_every_candidate_installs_before_any_cell_runs(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def nested(noxfile, session, env, pytest_args, log_file, install_only=False):
+        calls.append((session, install_only))
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        if "trace-in-run-task" in session:
+            log_file.write_text("nox > Running session\nPATCH: does not apply: Hunk #1 FAILED\n")
+            return 2
+        log_file.write_text("nox > ok\n")
+        return 0
+
+    monkeypatch.setattr(candidate, "nested_nox", nested)
+    status = candidate.main([str(PATCHES / "catch_and_ignore.diff"),
+                             str(PATCHES / "trace_in_run_task.diff")], tmp_path, ("3.11",),
+                            lambda p, t: f"tests-{p}({t})", lambda p: None,
+                            {"matrix": "M", "results": "R"}, lambda line: None)
+    assert status == 2
+    assert capsys.readouterr().err == "PATCH: does not apply: Hunk #1 FAILED\n"
+    assert calls == [("tests-3.11(candidate-catch-and-ignore)", True),
+                     ("tests-3.11(candidate-trace-in-run-task)", True)]
