@@ -274,3 +274,20 @@ def test_every_candidate_installs_before_any_cell_runs(tmp_path, monkeypatch, ca
     assert capsys.readouterr().err == "PATCH: does not apply: Hunk #1 FAILED\n"
     assert calls == [("tests-3.11(candidate-catch-and-ignore)", True),
                      ("tests-3.11(candidate-trace-in-run-task)", True)]
+
+
+def test_a_patch_is_reapplied_only_when_its_hash_changes(tmp_path, data):
+    patch = tmp_path / "mine.diff"
+    patch.write_bytes((PATCHES / "catch_and_ignore.diff").read_bytes())
+    data["targets"]["mine"] = {"base": "openai-agents==0.0.11", "patch": str(patch)}
+    matrix = parse_matrix(data, ROOT)
+    pins = ROOT / "constraints" / "agents-0.0.11.txt"
+
+    def inputs():
+        return candidate.install_arguments(matrix, "mine", pins, tmp_path / "venv")
+
+    first = inputs()
+    assert first[:2] == (pins, ["openai-agents==0.0.11"])  # the base release, its own pins
+    assert inputs() == first  # the same file: the venv's install stamp stays current
+    patch.write_text(patch.read_text().replace("carry on", "go on"))
+    assert inputs()[2] != first[2]  # a new stamp: reinstall the base, then apply
