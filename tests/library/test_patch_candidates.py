@@ -11,12 +11,16 @@ fails; trace_in_run_task: what the upstream fix released in 0.0.12 fails):
   ERROR when there is none): there it does worse than unpatched 0.0.11, which is why the
   report's rule never recommends it, while catch_and_ignore regresses nowhere.
 
-A patch that does not apply is refused with one line and leaves the files as they were.
+Scenario by scenario (every one, asyncio, this Python), each patched library fails exactly
+what matrix.yaml records for the catalogue's fix of the same strategy, so the report ranks the
+patches as it ranks those fixes. A patch that does not apply is refused with one line and
+leaves the files as they were.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -67,9 +71,9 @@ def _patched(installed: Path, tmp_path: Path, name: str) -> Path:
     return site
 
 
-def _failing(site: Path) -> dict[str, set[str]]:
-    done = subprocess.run([sys.executable, "-c", RUN, str(site), *SCENARIOS],
-                          capture_output=True, text=True, timeout=120)
+def _failing(site: Path, scenarios=SCENARIOS) -> dict[str, set[str]]:
+    done = subprocess.run([sys.executable, "-c", RUN, str(site), *scenarios],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return {k: set(v) for k, v in json.loads(done.stdout.splitlines()[-1]).items()}
 
@@ -95,3 +99,22 @@ def test_a_patch_that_does_not_apply_is_refused_and_changes_nothing(installed, t
     assert "\n" not in str(info.value)
     assert str(info.value).startswith(f"{PATCHES / 'trace_in_run_task.diff'}: does not apply to")
     assert {p: p.read_bytes() for p in (site / "agents").rglob("*.py")} == before
+
+
+@pytest.mark.parametrize(("patch", "target", "fix"), [
+    ("catch_and_ignore", "agents-0.0.11", "safe_reset_swallow"),  # PR #516's strategy
+    ("trace_in_run_task", "agents-0.0.12", "upstream"),  # PR #540's, released in 0.0.12
+])
+def test_each_patch_fails_what_the_catalogue_records_for_its_strategy(
+        installed, tmp_path, matrix, patch, target, fix):
+    """Every scenario, asyncio, this Python: the patched library fails exactly what
+    matrix.yaml records for the catalogue's fix of the same strategy, so the report ranks
+    the two patches as it ranks those fixes (safe_reset_swallow regresses nowhere; upstream
+    regresses on the consumer's spans)."""
+    python = ".".join(platform.python_version().split(".")[:2])
+    scenarios = [s for s in matrix.scenarios
+                 if not matrix.excluded("agents-0.0.11", s, "asyncio", python)]
+    found = _failing(_patched(installed, tmp_path, patch), scenarios)
+    expected = {s: set(matrix.expectation(target, fix, s, "asyncio", python).fails)
+                for s in scenarios}
+    assert {s: sorted(v) for s, v in found.items() if v != expected[s]} == {}
