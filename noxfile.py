@@ -19,6 +19,7 @@
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
     nox -s flake-check -- 5 3.12                  # every cell of one Python N times
     nox -s explore -- --seeds 200 --target minimal   # every cell under seeded schedules
+    nox -s candidate -- patches/x.diff [--against openai-agents==0.0.12]   # judge a patch
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
@@ -38,9 +39,10 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from ctxreset import orchestrate, settings  # noqa: E402
+from ctxreset import candidate, orchestrate, settings  # noqa: E402
 from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix  # noqa: E402
 from ctxreset.matrix.plan import session_name  # noqa: E402
+from ctxreset.matrix.sources import SourceError  # noqa: E402
 
 
 def _only_locking(argv: list[str]) -> bool:
@@ -61,7 +63,7 @@ except (MatrixError, settings.SettingError) as exc:
     sys.exit(2)
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
-RESULTS = ROOT / "results"
+RESULTS = Path(settings.results_dir() or ROOT / "results")  # `candidate` points it elsewhere
 LOGS = ROOT / ".nox" / "logs"
 UNIT_PYTHON = PYTHONS[0]
 LIBRARY_SESSIONS = orchestrate.library_sessions(MATRIX, PYTHONS)
@@ -82,23 +84,38 @@ is shorter than pytest needs to record the interrupted cell and its session: abo
 def _install(session: nox.Session, target: str) -> None:
     """The harness, its pinned test tools, the library under test and the loops; skipped when
     the reused venv was installed from exactly these inputs (a stamp in the venv)."""
-    constraints = ("-c", f"constraints/{target}.txt")
-    requirement = MATRIX.targets[target].requirement
-    required = ["-e", ".[test,server]", *constraints, *([requirement] if requirement else []),
-                *MATRIX.loop_requirements()]
+    spec = MATRIX.targets[target]
+    venv = Path(session.virtualenv.location)
+    pins = ROOT / f"constraints/{MATRIX.release_of(target)}.txt"
+    library, fingerprint = [*([spec.requirement] if spec.requirement else [])], ""
+    if spec.source is not None:  # a checkout, a wheel, or a release plus a patch
+        pins, library, fingerprint = candidate.install_arguments(MATRIX, target, pins, venv)
+    constraints = ("-c", str(pins))
+    required = ["-e", ".[test,server]", *constraints, *library, *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
-    inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
-                        (ROOT / "pyproject.toml").read_text()])
-    stamp, digest, current = orchestrate.install_stamp(Path(session.virtualenv.location), inputs)
+    inputs = "\n".join([*required, *optional, pins.read_text(),
+                        (ROOT / "pyproject.toml").read_text(), fingerprint])
+    stamp, digest, current = orchestrate.install_stamp(venv, inputs)
     if current:
         session.log("requirements unchanged since this venv was installed; not reinstalling")
         return
     session.install(*required)
+    if spec.source is not None:  # the checkout or wheel as it is now; a pristine base release
+        session.install("--reinstall-package", candidate.library_of(MATRIX, target), *library,
+                        *constraints)
     for extra in optional:
         try:
             session.install(extra, *constraints)
         except nox.command.CommandFailed:
             session.warn(f"optional {extra!r} did not install; its cells are 'not run'")
+    if spec.source is not None:
+        site = str(session.run_install("python", "-c", "import sysconfig; print(sysconfig."
+                                       "get_path('purelib'))", silent=True)).strip().split()[-1]
+        try:
+            candidate.finish_install(Path(site), MATRIX, target)
+        except SourceError as exc:
+            print(exc, file=sys.stderr)
+            sys.exit(candidate.EXIT_BAD_INPUT)
     stamp.write_text(digest)
 
 
@@ -261,6 +278,24 @@ def sweep(session: nox.Session) -> None:
         session.error(str(exc))
     report(session)
 
+
+@nox.session(name="candidate", python=False)
+def candidate_session(session: nox.Session) -> None:
+    """Judge a checkout, a wheel or a patch file against a release (not in the default run).
+
+    nox -s candidate -- patches/trace_in_run_task.diff        # vs the base, unpatched
+    nox -s candidate -- ../openai-agents --against openai-agents==0.0.12 --python 3.11
+
+    Writes reports/candidate-<id>.{md,json}; exit 2 for a candidate that cannot be judged,
+    1 when it does worse than the comparison release in any scenario (ctxreset/candidate.py).
+    """
+    status = candidate.main(
+        list(session.posargs), ROOT, PYTHONS, session_name,
+        lambda python: None if orchestrate.find_interpreter(python) else
+        orchestrate.MISSING_INTERPRETER.format(python=python),
+        {"matrix": settings.MATRIX, "results": settings.RESULTS_DIR}, session.log)
+    if status:
+        sys.exit(status)
 
 @nox.session(name="ci-matrix", python=False)
 def ci_matrix(session: nox.Session) -> None:

@@ -27,7 +27,13 @@ import pytest
 
 from ctxreset import settings
 from ctxreset.contract import Library
-from ctxreset.libraries import installed_targets, installed_version, library_for, library_name
+from ctxreset.libraries import (
+    candidate_provenance,
+    installed_targets,
+    installed_version,
+    library_for,
+    library_name,
+)
 from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, matrix_hash, short_python
 from ctxreset.matrix.plan import cell_test_id, planned_cells
 from ctxreset.records import CellResult, provenance, write_cell, write_session
@@ -110,7 +116,7 @@ def selected_targets(matrix: Matrix, chosen: list[str]) -> list[str]:
             version = installed_version(name)
             found = f"{name}=={version}" if version else f"no {name}"
             raise MatrixError(
-                f"--target: {target!r} needs {matrix.targets[target].requirement}, "
+                f"--target: {target!r} needs {matrix.targets[target].requirement or target}, "
                 f"this environment has {found}"
             )
     return chosen or installed
@@ -153,12 +159,18 @@ def _write_session_record(session: pytest.Session, exitstatus: int) -> None:
         "exitstatus": exitstatus,
         "testscollected": session.testscollected,
         "testsfailed": session.testsfailed,
-    }, provenance(matrix_hash()))
+    }, _with_candidate(provenance(matrix_hash())))
+
+
+def _with_candidate(found: dict[str, Any]) -> dict[str, Any]:
+    """A results file's provenance, and what candidate (checkout, wheel, patch) was judged."""
+    judged = candidate_provenance()
+    return {**found, "candidate": judged} if judged else found
 
 
 @pytest.fixture(scope="session")
 def _provenance() -> dict[str, Any]:
-    return provenance(matrix_hash())
+    return _with_candidate(provenance(matrix_hash()))
 
 
 @pytest.fixture

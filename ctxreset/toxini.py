@@ -25,8 +25,9 @@ def env_name(python: str, target: str) -> str:
 
 def render_tox_ini(matrix: Matrix) -> str:
     envs, ruled_out = [], []
+    released = [t for t, spec in matrix.targets.items() if spec.source is None]
     for python in matrix.pythons:
-        for target in matrix.targets:
+        for target in released:
             if matrix.target_not_run(target, python):
                 ruled_out.append(env_name(python, target))
             else:
@@ -53,14 +54,15 @@ def render_tox_ini(matrix: Matrix) -> str:
         "    -e .[test,server]",
         *(f"    {requirement}" for requirement in loops),
     ]
-    for target, spec in matrix.targets.items():
+    for target in released:  # a candidate (checkout, wheel, patch) installs under nox only
+        spec = matrix.targets[target]
         lines.append(f"    {factor(target)}: -c constraints/{target}.txt")
         if spec.requirement:
             lines.append(f"    {factor(target)}: {spec.requirement}")
     lines += [
         "set_env =",
         "    CTXRESET_RESULTS_DIR = {tox_root}/results",
-        *(f"    {factor(target)}: CTXRESET_TARGETS = {target}" for target in matrix.targets),
+        *(f"    {factor(target)}: CTXRESET_TARGETS = {target}" for target in released),
         "commands = python -m pytest -n auto -o testpaths=tests/cells {posargs}",
         "",
     ]

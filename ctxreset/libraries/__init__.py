@@ -3,20 +3,28 @@ translation between a matrix target id and what is installed.
 
 A target id (``agents-0.0.11``) is the only name a target has on the command line, in
 results files and in reports; ``matches`` is the one place that relates it to a distribution
-and its installed release (through the target's ``requirement:`` in matrix.yaml).
+and its installed release (through the target's ``requirement:`` in matrix.yaml). A candidate
+target (a checkout, a wheel, a release plus a patch: ``ctxreset.matrix.sources``) is the
+distribution of its base release, installed with a marker naming the candidate
+(``installed_candidate``): a patched 0.0.11 is never taken for the release, nor the release
+for the candidate.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import sysconfig
 from importlib import metadata
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ctxreset.contract import Library
 from ctxreset.matrix.loader import Matrix
+from ctxreset.matrix.sources import MARKER
 
 ADAPTERS = {
     "minimal": "ctxreset.libraries.minimal:MinimalLibrary",
@@ -27,7 +35,7 @@ ADAPTERS = {
 
 def library_name(matrix: Matrix, target: str) -> str:
     """The distribution a target installs (``minimal``: none, the stdlib model)."""
-    requirement = matrix.targets[target].requirement
+    requirement = matrix.targets[matrix.release_of(target)].requirement
     if requirement is None:
         return "minimal"
     return str(canonicalize_name(Requirement(requirement).name))
@@ -43,11 +51,33 @@ def installed_version(name: str) -> Optional[str]:
         return None
 
 
+def candidate_provenance(site: Optional[Path] = None) -> Optional[dict[str, Any]]:
+    """What the candidate installed here is (its marker: target, kind, path and commit, or
+    sha256 and base release), or None where a release is installed."""
+    marker = (site or Path(sysconfig.get_path("purelib"))) / MARKER
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("target"), str) else None
+
+
+def installed_candidate(site: Optional[Path] = None) -> Optional[str]:
+    """The candidate target installed in this environment, or None."""
+    found = candidate_provenance(site)
+    return str(found["target"]) if found else None
+
+
 def matches(matrix: Matrix, target: str, name: str, version: Optional[str]) -> bool:
     """Whether release ``version`` of distribution ``name`` is what ``target`` installs."""
     requirement = matrix.targets[target].requirement
     if version is None or library_name(matrix, target) != canonicalize_name(name):
         return False
+    if name == "minimal":
+        return True
+    candidate = installed_candidate()
+    if matrix.targets[target].source is not None or candidate is not None:
+        return candidate == target
     return requirement is None or Requirement(requirement).specifier.contains(
         version, prereleases=True)
 

@@ -234,6 +234,8 @@ def unpinned(matrix: Matrix, constraints: Path) -> Optional[str]:
     pinned_loops = [(name, loop.requirement) for name, loop in matrix.loops.items()
                     if loop.requirement and not loop.optional and _exact(loop.requirement)]
     for target, spec in matrix.targets.items():
+        if spec.source is not None:
+            continue  # a candidate installs with its base release's constraints
         path = constraints / f"{target}.txt"
         if not path.is_file():
             return (f"matrix.yaml: targets.{target}: constraints/{target}.txt is missing; "

@@ -26,6 +26,7 @@ from ctxreset import settings
 from ctxreset.catalogue import LOOPS, PROPERTIES, SCENARIOS, fix_names
 from ctxreset.matrix.checks import YamlRefused, check_requirement, check_rules, read_yaml, unpinned
 from ctxreset.matrix.schema import first_problem, matrix_schema
+from ctxreset.matrix.sources import KINDS, Source
 
 SHARED_DATA = ("share", "ctxreset")
 """Where a wheel installs matrix.yaml, under the install scheme's data path (pyproject's
@@ -69,6 +70,11 @@ class Target:
     baseline: Optional[str] = None
     """For a fixed release: the affected target whose unpatched (``none``) cells it is judged
     against."""
+    source: Optional[Source] = None
+    """A candidate (a checkout, a wheel, a release plus a patch) instead of a release; its
+    cells are judged with the ``upstream`` fix on what its base release supports."""
+    base_target: Optional[str] = None
+    """A candidate's base release as a target id: its Pythons, exclusions and constraints."""
 
 
 @dataclass(frozen=True)
@@ -152,15 +158,21 @@ class Matrix:
             return target
         return self.targets[target].baseline
 
+    def release_of(self, target: str) -> str:
+        """The released target whose Pythons and exclusions apply: a candidate's base, else
+        the target itself."""
+        return self.targets[target].base_target or target
+
     def fixes_for(self, target: str) -> tuple[str, ...]:
         return tuple(fix for fix, targets in self.fixes.items() if target in targets)
 
     def target_not_run(self, target: str, python: str) -> Optional[str]:
         """Why ``target`` cannot run on ``python`` according to the file, or None."""
-        spec = self.targets[target].requires_python
+        release = self.release_of(target)
+        spec = self.targets[release].requires_python
         if _allows(spec, python):
             return None
-        requirement = self.targets[target].requirement or target
+        requirement = self.targets[release].requirement or release
         return f"not installable: {requirement} requires Python {spec} (matrix.yaml)"
 
     def loop_not_run(self, loop: str, python: str) -> Optional[str]:
@@ -173,6 +185,7 @@ class Matrix:
     def excluded(self, target: str, scenario: str, loop: str, python: str) -> Optional[str]:
         """Why an ``exclusions`` rule keeps this cell from running, or None."""
         python = short_python(python)
+        target = self.release_of(target)
         for rule in self.exclusions:
             if (
                 scenario in rule.get("scenarios", [scenario])
@@ -228,7 +241,8 @@ def _fail(key: str, value: Any, allowed: str) -> MatrixError:
     return MatrixError(f"matrix.yaml: {key}: bad value {value!r}; allowed: {allowed}")
 
 
-def parse_matrix(data: Any) -> Matrix:
+def parse_matrix(data: Any, folder: Optional[Path] = None) -> Matrix:
+    """The validated matrix; ``folder`` (default: matrix.yaml's) anchors relative paths."""
     target_ids = list(data["targets"]) if isinstance(data, dict) and isinstance(
         data.get("targets"), dict) else []
     schema = matrix_schema(target_ids, fix_names(), SCENARIOS, LOOPS, PROPERTIES)
@@ -238,9 +252,13 @@ def parse_matrix(data: Any) -> Matrix:
 
     targets = {}
     for target_id, spec in data["targets"].items():
-        targets[target_id] = Target(
-            spec["requirement"], spec.get("requires_python", ""), spec.get("baseline")
-        )
+        targets[target_id] = _parse_target(target_id, spec, data["targets"],
+                                           folder or matrix_path().parent)
+    fixes = {fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()}
+    candidates = tuple(t for t, spec in targets.items() if spec.source is not None)
+    if candidates and "upstream" in fixes:  # judged like a release: no runtime patch
+        fixes["upstream"] = (*fixes["upstream"],
+                             *(t for t in candidates if t not in fixes["upstream"]))
     loops = {}
     for name, spec in data["loops"].items():
         loops[name] = Loop(
@@ -262,9 +280,9 @@ def parse_matrix(data: Any) -> Matrix:
             if loop not in loops:
                 raise _fail(f"expectations[{index}].loops", loop, ", ".join(loops))
         for target in rule["targets"]:
-            if target not in data["fixes"][rule["fix"]]["applies_to"]:
+            if target not in fixes[rule["fix"]]:
                 raise _fail(f"expectations[{index}].targets", target,
-                            ", ".join(data["fixes"][rule["fix"]]["applies_to"]))
+                            ", ".join(fixes[rule["fix"]]))
     for name, loop in loops.items():
         if loop.requirement:
             check_requirement(f"loops.{name}.requirement", loop.requirement)
@@ -276,7 +294,7 @@ def parse_matrix(data: Any) -> Matrix:
         pythons=tuple(data["pythons"]),
         loops=loops,
         scenarios=tuple(data["scenarios"]),
-        fixes={fix: tuple(spec["applies_to"]) for fix, spec in data["fixes"].items()},
+        fixes=fixes,
         rules=tuple(data["expectations"]),
         exclusions=tuple(data.get("exclusions", ())),
         bench=bench,
@@ -285,6 +303,37 @@ def parse_matrix(data: Any) -> Matrix:
     )
     check_rules(matrix)
     return matrix
+
+
+def _parse_target(target_id: str, spec: dict[str, Any], specs: dict[str, Any],
+                  folder: Path) -> Target:
+    """A release (``requirement``) or a candidate (``path``, ``wheel``, or ``base`` and
+    ``patch``); the schema has checked the types."""
+    given = [key for key in ("requirement", *KINDS) if key in spec]
+    key = f"targets.{target_id}"
+    if len(given) != 1:
+        raise MatrixError(f"matrix.yaml: {key}: give exactly one of requirement, path, wheel, "
+                          f"patch (with base); got {', '.join(given) or 'none'}")
+    if given[0] == "requirement":
+        if "base" in spec:
+            raise _fail(f"{key}.base", spec["base"], "only with path, wheel or patch")
+        return Target(spec["requirement"], spec.get("requires_python", ""),
+                      spec.get("baseline"))
+    releases = {s.get("requirement"): t for t, s in specs.items()
+                if isinstance(s, dict) and s.get("requirement")}
+    base = spec.get("base")
+    if base is None or base not in releases:
+        raise _fail(f"{key}.base", base, "the requirement of a released target: "
+                    + ", ".join(r for r in releases if r))
+    if "requires_python" in spec or "baseline" in spec:
+        raise MatrixError(f"matrix.yaml: {key}: a candidate takes its Pythons and baseline "
+                          "from its base release; remove requires_python/baseline")
+    location = Path(spec[given[0]])
+    if not location.is_absolute():
+        location = folder / location
+    base_target = releases[base]
+    baseline = specs[base_target].get("baseline") or base_target
+    return Target(None, "", baseline, Source(given[0], location, base), base_target)
 
 
 def _parse_bench(
@@ -356,7 +405,7 @@ def load_matrix(path: Optional[Path] = None) -> Matrix:
     except (OSError, yaml.YAMLError, YamlRefused) as exc:
         message = " ".join(str(exc).split())
         raise MatrixError(f"{path.name}: cannot read: {message}") from exc
-    return parse_matrix(data)
+    return parse_matrix(data, path.parent)
 
 
 def load_matrix_for_command() -> Optional[Matrix]:

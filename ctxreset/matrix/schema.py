@@ -33,6 +33,11 @@ _REQUIREMENT = {
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[.*\])?\s*([=<>!~]=?.*)?(;.*)?$",
     "description": "a pip requirement such as 'uvloop==0.23.0'",
 }
+_LOCATION = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a path, relative to matrix.yaml or absolute",
+}
 _RELEASE = {
     "type": "string",
     "pattern": r"^\d+(\.\d+)*$",
@@ -143,8 +148,17 @@ def matrix_schema(
                                 "description": "the affected target this release fixes; its "
                                 "unpatched cells are what this one must not do worse than",
                             },
+                            # A candidate (ctxreset/matrix/sources.py): instead of a release.
+                            "path": _LOCATION,
+                            "wheel": _LOCATION,
+                            "patch": _LOCATION,
+                            "base": {
+                                "type": "string",
+                                "pattern": r"^openai-agents==\d+(\.\d+){1,2}$",
+                                "description": "the release a candidate starts from, "
+                                "openai-agents==X.Y.Z (a requirement of another target)",
+                            },
                         },
-                        required=("requirement",),
                     ),
                 },
                 "pythons": {"type": "array", "minItems": 1, "items": _PYTHON, "uniqueItems": True},
