@@ -29,14 +29,18 @@ from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
+from ctxreset.report.answer import answer_block, first_failures
 from ctxreset.report.merge import CellRecord, Merged, merge
-from ctxreset.report.verdict import RULE, ReportVerdict, judge
+from ctxreset.report.pictures import cost_bars, timeline
+from ctxreset.report.trust import trust_block
+from ctxreset.report.verdict import BASELINE, RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 
 SCHEMA_VERSION = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_LINES = 4
 EVIDENCE_CHARS = 400
+DEFAULT_BUDGET = 0.05  # a fix's cost per streamed run, when matrix.yaml has no bench: section
 
 
 def _version_key(python: str) -> tuple[int, ...]:
@@ -114,12 +118,13 @@ def _failures(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
     fix_order, target_order = list(matrix.fixes), list(matrix.targets)
     scenario_order = list(matrix.scenarios)
     failures = []
-    for key in sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
-                                             scenario_order.index(k[2]), k[3], k[4])):
+    for index, key in enumerate(sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
+                                             scenario_order.index(k[2]), k[3], k[4]))):
         fix, target, scenario, outcome, failing = key
         records = sorted(groups[key], key=lambda r: (_version_key(r.cell.python), r.cell.loop))
         first = records[0]
         failures.append({
+            "id": f"failure-{index}",
             "fix": fix,
             "target": target,
             "scenario": scenario,
@@ -236,6 +241,9 @@ def build_report(
     counts: dict[str, int] = defaultdict(int)
     for record in merged.records.values():
         counts[record.outcome] += 1
+    failures = _failures(merged, matrix)
+    answer = answer_block(merged, matrix, verdict, failure_ids=first_failures(failures))
+    budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -271,7 +279,14 @@ def build_report(
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,
         "grid": grid,
-        "failures": _failures(merged, matrix),
+        "failures": failures,
+        "answers": [answer],
+        "trust": trust_block(merged, matrix, answer["usages"]),
+        "pictures": {
+            "timeline": timeline(sweep),
+            "costs": cost_bars(costs.by_fix, [f for f in matrix.fixes if f != BASELINE],
+                               budget),
+        },
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
         "stale": merged.stale + costs.stale,
         "unreadable": merged.unreadable + costs.unreadable,
