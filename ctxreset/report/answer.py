@@ -102,7 +102,7 @@ def where(failing: list[CellRecord], ran: list[CellRecord]) -> str:
     parts = []
     inside = list(ran)
     for of, is_python in dimensions:
-        some, every = sorted({of(r) for r in failing}), sorted({of(r) for r in ran})
+        some, every = sorted({of(r) for r in failing}), sorted({of(r) for r in inside})
         if some != every:
             parts.append(_pythons_text(some, every) if is_python else "/".join(some))
             inside = [r for r in inside if of(r) in some]
@@ -236,7 +236,8 @@ def _column_summary(cells: list[dict[str, Any]], column: Column, rows: int) -> d
     if not run:
         text, outcome = "not run", "not run"
     elif regressing:
-        text, outcome = f"regresses in {regressing} · fails {failing}", "regresses"
+        more = f" · fails {failing}" if failing else ""
+        text, outcome = f"regresses in {regressing}{more}", "regresses"
     elif failing:
         text, outcome = f"fails {failing} of {run}", "fail"
     else:

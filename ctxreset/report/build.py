@@ -40,6 +40,9 @@ SCHEMA_VERSION = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_LINES = 4
 EVIDENCE_CHARS = 400
+MD_FAILURES = 40
+"""report.md lists this many failing-cell groups (it lands in $GITHUB_STEP_SUMMARY, 1 MiB a
+step); report.html and report.json have them all."""
 DEFAULT_BUDGET = 0.05  # a fix's cost per streamed run, when matrix.yaml has no bench: section
 
 
@@ -326,7 +329,7 @@ def _environment() -> Environment:
 def render(report: dict[str, Any], template: str) -> str:
     env = _environment()
     env.autoescape = template.endswith(".html.j2")
-    return env.get_template(template).render(report=report)
+    return env.get_template(template).render(report=report, md_failures=MD_FAILURES)
 
 
 def write_report(report: dict[str, Any], out: Path) -> list[Path]:
