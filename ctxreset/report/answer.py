@@ -153,7 +153,7 @@ def scenario_cell(
     for record in ran:
         for problem in _problems(record):
             failing[problem].append(record)
-    problems = []
+    problems: list[dict[str, Any]] = []
     for problem in sorted(failing, key=lambda p: (p not in regressed, _order(p))):
         cells = failing[problem]
         problems.append({
@@ -198,19 +198,21 @@ def _bare(text: str) -> str:
 
 
 def _tag(main: dict[str, Any], ref: Optional[dict[str, Any]]) -> str:
-    """"REGRESSES" when the usage regresses, "REGRESSES (1-task)" when only its reference
-    does; else ''."""
-    if main["outcome"] == "regresses":
-        return "REGRESSES"
-    return "REGRESSES (1-task)" if ref is not None and ref["outcome"] == "regresses" else ""
+    """"REGRESSES" when the usage or its (shown) one-task reference regresses; else ''."""
+    regresses = main["outcome"] == "regresses" or (ref is not None
+                                                   and ref["outcome"] == "regresses")
+    return "REGRESSES" if regresses else ""
 
 
 def _text(main: dict[str, Any], ref: Optional[dict[str, Any]]) -> str:
-    """The cell's words after its tag: the usage's, then its reference's where shown."""
+    """The cell's words after its tag: the usage's, then its reference's where shown; the
+    reference first when only it regresses (so the tag reads with it)."""
     if ref is None:
         return _bare(main["text"])
     if main["outcome"] == "pass":
         return f"1-task: {_bare(ref['text'])}"
+    if ref["outcome"] == "regresses" and main["outcome"] != "regresses":
+        return f"1-task: {_bare(ref['text'])} · own task: {_bare(main['text'])}"
     return f"{_bare(main['text'])} · 1-task: {_bare(ref['text'])}"
 
 
@@ -271,8 +273,7 @@ def answer_block(
     first entry under "Failing cells"."""
     by_cell: dict[tuple[str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
-        cell = record.cell
-        by_cell[(cell.fix, cell.target, cell.scenario)].append(record)
+        by_cell[(record.cell.fix, record.cell.target, record.cell.scenario)].append(record)
     verdicts = {v.fix: v for v in verdict.fixes}
     columns = table_columns(matrix)
     regressed = {c.key: _regressed(verdicts.get(c.fix), c) for c in columns}

@@ -121,8 +121,9 @@ def _failures(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
     fix_order, target_order = list(matrix.fixes), list(matrix.targets)
     scenario_order = list(matrix.scenarios)
     failures = []
-    for index, key in enumerate(sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
-                                             scenario_order.index(k[2]), k[3], k[4]))):
+    ordered = sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
+                                            scenario_order.index(k[2]), k[3], k[4]))
+    for index, key in enumerate(ordered):
         fix, target, scenario, outcome, failing = key
         records = sorted(groups[key], key=lambda r: (_version_key(r.cell.python), r.cell.loop))
         first = records[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -127,20 +128,16 @@ class Page:
         return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self._send("Browser.close")
-        except (BrowserError, OSError):
-            pass
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
         for fd in (self._to_chrome, self._from_chrome):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def __enter__(self) -> Page:
@@ -150,23 +147,35 @@ class Page:
         self.close()
 
 
+def first_screen(html: Path, out: Path) -> Optional[str]:
+    """Write ``html``'s first screen to ``out``; a one-line reason when it cannot (no
+    Chromium, Chromium failed), else None. A picture for people: nothing depends on it."""
+    chromium = find_chromium()
+    if chromium is None:
+        return "no Chromium on PATH (Debian: apt-get install chromium): no screenshot"
+    try:
+        with Page(chromium) as page:
+            page.load(html)
+            page.screenshot(out)
+    except (BrowserError, OSError) as exc:
+        return f"no screenshot: {exc}"
+    return None
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ctxreset.report.screenshot",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("html", type=Path, nargs="?", default=Path("reports/report.html"))
     parser.add_argument("--out", type=Path, default=Path("reports/first-screen.png"))
     args = parser.parse_args(argv)
-    chromium = find_chromium()
-    if chromium is None:
-        print("no Chromium on PATH (Debian: apt-get install chromium): no screenshot",
-              file=sys.stderr)
-        return 2
     if not args.html.is_file():
         print(f"{args.html}: no such report (run `nox -s report` first)", file=sys.stderr)
         return 2
-    with Page(chromium) as page:
-        page.load(args.html)
-        print(f"wrote {page.screenshot(args.out)}")
+    problem = first_screen(args.html, args.out)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -23,9 +23,12 @@ def _why(records: list[CellRecord]) -> str:
 
 
 def _listed(planned: list[str], ran: set[str]) -> str:
+    if not ran & set(planned):
+        return f"none of {len(planned)}"
     if set(planned) <= ran:
         return f"all {len(planned)} ({', '.join(planned)})"
-    return f"{len(ran & set(planned))} of {len(planned)} ({', '.join(p for p in planned if p in ran)})"
+    names = ", ".join(p for p in planned if p in ran)
+    return f"{len(ran & set(planned))} of {len(planned)} ({names})"
 
 
 def trust_block(
@@ -45,14 +48,17 @@ def trust_block(
         f"in every cell.",
     ]
     not_run = []
+    missing: list[str] = []
     for name, planned, of in dimensions:
         values = {of(r) for r in ran}
-        lines.append(f"{name}s: {_listed(planned, values)}.")
-        for value in planned:
-            if value not in values:
-                mine = [r for r in records if of(r) == value]
-                if mine:
-                    not_run.append(f"{name} {value}: {_why(mine)}")
+        lines.append(f"{name[0].upper()}{name[1:]}s: {_listed(planned, values)}.")
+        absent = [value for value in planned if value not in values]
+        if absent:
+            missing.append(f"{name}{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
+        for value in absent:
+            mine = [r for r in records if of(r) == value]
+            if mine:
+                not_run.append(f"{name} {value}: {_why(mine)}")
     share = f" ({len(ran) / len(records):.0%})" if records else ""
     lines.append(f"{len(ran)} of {len(records)} planned cells ran{share}; "
                  f"{len(records) - len(ran)} did not (reasons under Not run).")
@@ -61,7 +67,13 @@ def trust_block(
                      "other interleavings were explored in these results.")
     else:
         lines.append(f"Schedules: {schedules} interleavings explored.")
+    pythons = sorted({r.cell.python for r in ran}, key=lambda p: tuple(map(int, p.split("."))))
+    summary = (f"Rests on {len(scenarios_ran)} scenarios x {len(PROPERTIES)} properties, "
+               f"Python {', '.join(pythons) or 'none'}: {len(ran)} of {len(records)} planned "
+               f"cells ran{share}."
+               + (f" Not run at all: {'; '.join(missing)}." if missing else ""))
     return {
+        "summary": summary,
         "lines": lines,
         "not_run": not_run,
         "scenarios": len(scenarios_ran),

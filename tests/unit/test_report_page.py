@@ -25,8 +25,8 @@ from ctxreset.report.screenshot import Page, find_chromium
 ROOT = Path(__file__).parents[2]
 HASH = "current-matrix"
 SCHEMA = json.loads((ROOT / "ctxreset/report/report.schema.json").read_text())
-CHROMIUM = find_chromium()
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
+CHROMIUM = find_chromium() or ""
+needs_chromium = pytest.mark.skipif(not CHROMIUM,
                                     reason="Chromium is not installed (Debian: chromium)")
 STEP_SUMMARY_BOUND = 256 * 1024
 """report.md's bound for a three-Python run of every cell: a quarter of the 1 MiB a step's
@@ -145,7 +145,7 @@ def test_cost_is_not_measured_without_bench_results_and_bars_against_the_budget(
 
 
 def test_the_same_results_give_the_same_report_byte_for_byte(page_report, matrix, tmp_path):
-    report, paths = page_report
+    _, paths = page_report
     results = paths[".html"].parent.parent / "results"
     again = build_report(merge(results, matrix, HASH), matrix)
     for suffix, template in ((".html", "report.html.j2"), (".md", "report.md.j2")):
