@@ -266,18 +266,18 @@ def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run:
 
 def answer_block(
     merged: Merged, matrix: Matrix, verdict: ReportVerdict, *, key: str = "a",
-    title: Optional[str] = None, failure_ids: Optional[dict[tuple[str, str], str]] = None,
+    title: Optional[str] = None, failures: Optional[FailureLinks] = None,
 ) -> dict[str, Any]:
     """The first screen for ``merged``'s records: ``key`` prefixes every element id (one
-    block per library in one page), ``failure_ids`` maps (fix, scenario) to the anchor of its
-    first entry under "Failing cells"."""
+    block per library in one page), ``failures`` maps (fix, target, scenario) to its entries
+    under "Failing cells" (``failure_links``)."""
     by_cell: dict[tuple[str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         by_cell[(record.cell.fix, record.cell.target, record.cell.scenario)].append(record)
     verdicts = {v.fix: v for v in verdict.fixes}
     columns = table_columns(matrix)
     regressed = {c.key: _regressed(verdicts.get(c.fix), c) for c in columns}
-    failure_ids = failure_ids or {}
+    failures = failures or {}
 
     def records_of(column: Column, scenario: str) -> list[CellRecord]:
         found: list[CellRecord] = []
@@ -307,8 +307,9 @@ def answer_block(
                 "reference": ref,
                 "reference_shown": shown,
                 "varies": bool(main["where"] or (ref and ref["where"])),
-                "failures": [failure_ids[(column.fix, s)] for s in (scenario, reference)
-                             if s and (column.fix, s) in failure_ids],
+                "failures": [link for s in (scenario, reference) if s
+                             for target in column.targets
+                             for link in failures.get((column.fix, target, s), [])],
             }
             cells.append(cell)
             by_column[column.key].append(cell)
@@ -340,9 +341,14 @@ def answer_block(
     }
 
 
-def first_failures(failures: Iterable[dict[str, Any]]) -> dict[tuple[str, str], str]:
-    """(fix, scenario) -> the id of its first entry in the report's failing cells."""
-    found: dict[tuple[str, str], str] = {}
+FailureLinks = dict[tuple[str, str, str], list[dict[str, str]]]
+
+
+def failure_links(failures: Iterable[dict[str, Any]]) -> FailureLinks:
+    """(fix, target, scenario) -> its entries in the report's failing cells: id and label."""
+    found: FailureLinks = defaultdict(list)
     for failure in failures:
-        found.setdefault((failure["fix"], failure["scenario"]), failure["id"])
-    return found
+        what = ", ".join(failure["failing"]) or failure["outcome"]
+        found[(failure["fix"], failure["target"], failure["scenario"])].append(
+            {"id": failure["id"], "label": f"{failure['target']}: {what} ({failure['where']})"})
+    return dict(found)

@@ -29,7 +29,7 @@ from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
-from ctxreset.report.answer import answer_block, first_failures
+from ctxreset.report.answer import answer_block, failure_links
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
 from ctxreset.report.trust import trust_block
@@ -246,7 +246,7 @@ def build_report(
     for record in merged.records.values():
         counts[record.outcome] += 1
     failures = _failures(merged, matrix)
-    answer = answer_block(merged, matrix, verdict, failure_ids=first_failures(failures))
+    answer = answer_block(merged, matrix, verdict, failures=failure_links(failures))
     budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
 
     return {
