@@ -116,7 +116,8 @@ def cost_bars(
                 "within": bool(entry.get("within_budget")),
             })
     limit = budget * 100.0
-    values: list[float] = [v for r in rows if r["kind"] == "bar" for v in (r["q1"], r["q3"], r["median"])]
+    values: list[float] = [v for r in rows if r["kind"] == "bar"
+                           for v in (r["q1"], r["q3"], r["median"])]
     low = min([0.0, *values])
     high = max([limit * 2, *values])
     span = (high - low) or 1.0

@@ -16,10 +16,12 @@ import base64
 import contextlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -43,6 +45,7 @@ class Page:
     """One headless Chromium with one page, driven over the DevTools pipe."""
 
     def __init__(self, chromium: str, viewport: tuple[int, int] = VIEWPORT) -> None:
+        """Start Chromium; every command after gets ``TIMEOUT_S`` to answer (BrowserError)."""
         self._profile = tempfile.mkdtemp(prefix="ctxreset-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
@@ -64,6 +67,13 @@ class Page:
         os.close(from_chrome_w)
         self._buffer = b""
         self._next_id = 0
+        try:
+            self._open(viewport)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, viewport: tuple[int, int]) -> None:
         target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self._session = self._send("Target.attachToTarget",
                                    {"targetId": target, "flatten": True})["sessionId"]
@@ -81,8 +91,12 @@ class Page:
         if session:
             message["sessionId"] = session
         os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + TIMEOUT_S
         while True:
             while b"\0" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
+                    raise BrowserError(f"Chromium did not answer {method} in {TIMEOUT_S:g} s")
                 chunk = os.read(self._from_chrome, 1 << 16)
                 if not chunk:
                     raise BrowserError(f"Chromium closed the pipe during {method}")
