@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from ctxreset.catalogue import ONE_TASK_SUFFIX
+from ctxreset.catalogue import ONE_TASK_SUFFIX, SHORT_NAMES
 from ctxreset.matrix.loader import DEFAULT_MATRIX_PATH, load_matrix
 from ctxreset.matrix.plan import planned_cells
 from ctxreset.records import CellId, CellResult, write_cell
 from ctxreset.report.answer import scenario_cell, where
 from ctxreset.report.build import build_report, render, write_report
 from ctxreset.report.merge import CellRecord, merge
-from ctxreset.report.pictures import cost_bars
+from ctxreset.report.pictures import cost_bars, timeline
+from ctxreset.sweep.analysis import CellOutcome, ReleaseOutcome, runs, summarize
 from ctxreset.report.screenshot import Page, find_chromium
 
 ROOT = Path(__file__).parents[2]
@@ -142,6 +143,32 @@ def test_cost_is_not_measured_without_bench_results_and_bars_against_the_budget(
     assert bars["measured"] and row["text"].startswith("+8.0% (IQR +6.0 to +10.0); over")
     assert row["q1_x"] < row["median_x"] < row["q3_x"]
     assert bars["zero_x"] < bars["budget_x"] < row["median_x"]
+
+
+def test_the_sweep_timeline_has_a_band_per_outcome_and_marks_breaks_and_heals():
+    def ran(version: str, **cells: CellOutcome) -> ReleaseOutcome:
+        return ReleaseOutcome(version, "ran", cells=cells)
+
+    ok, broken = CellOutcome("pass"), CellOutcome("fail", ("no-leak",))
+    releases = [ran("0.1.0", a=ok, b=broken), ran("0.2.0", a=broken, b=broken),
+                ReleaseOutcome("0.3.0", "not installable", "no solution"),
+                ran("0.4.0", a=ok, b=ok)]
+    histories = [{"scenario": h.scenario, "transitions": [
+        {"version": t.version, "kind": t.kind, "failing": list(t.problems)}
+        for t in h.transitions]} for h in summarize(releases, ["a", "b"])]
+    picture = timeline({"scenarios": ["a", "b"], "runs": runs(releases, ["a", "b"], SHORT_NAMES),
+                        "histories": histories})
+    assert picture is not None
+    bands = [(b["title"].split(",")[0], b["cls"], b["w"]) for b in picture["bands"]]
+    step = picture["bands"][0]["w"]
+    assert bands == [("a", "pass", step), ("a", "fail", step), ("a", "not-run", step),
+                     ("a", "pass", step), ("b", "fail", 2 * step), ("b", "not-run", step),
+                     ("b", "pass", step)]
+    marks = [(m["title"]) for m in picture["marks"]]
+    assert marks == ["a broke in 0.2.0 (no-leak)", "a healed in 0.4.0", "b healed in 0.4.0"]
+    assert [label["text"] for label in picture["labels"]] == ["0.1.0", "0.2.0", "0.3.0",
+                                                               "0.4.0"]
+    assert timeline(None) is None
 
 
 def test_the_same_results_give_the_same_report_byte_for_byte(page_report, matrix, tmp_path):
