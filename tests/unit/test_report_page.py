@@ -227,6 +227,18 @@ def test_html_ids_are_unique_and_every_anchor_resolves(page_report):
     assert "https://" not in html
 
 
+def test_evidence_from_a_results_file_is_text_in_the_page(tmp_path, matrix):
+    hostile = '<script>alert(1)</script><a href="#nowhere">x</a>'
+    cell = CellId("3.11", "minimal", "context_rerun", "other_task", "asyncio")
+    result = CellResult(cell.python, cell.target, cell.fix, cell.scenario, cell.loop, "checked",
+                        properties={"no-leak": {"status": "fail", "evidence": [hostile]}})
+    write_cell(tmp_path / "results", result, {"python": "3.11.0", "matrix_hash": HASH})
+    report = build_report(merge(tmp_path / "results", matrix, HASH), matrix)
+    html = render(report, "report.html.j2")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and 'href="#nowhere"' not in html
+
+
 # --- in a browser ----------------------------------------------------------------------------
 
 RECT = "(el => JSON.stringify(el.getBoundingClientRect()))"
