@@ -216,6 +216,27 @@ def _text(main: dict[str, Any], ref: Optional[dict[str, Any]]) -> str:
     return f"{_bare(main['text'])} · 1-task: {_bare(ref['text'])}"
 
 
+def _varying(families: list[dict[str, Any]], columns: list[Column]) -> list[dict[str, Any]]:
+    """The cells marked varying, grouped by where they differ, then by column: [{"where",
+    "columns": [{"label", "cells": [{"id", "scenario"}]}]}], in table order."""
+    groups: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for family in families:
+        for row in family["rows"]:
+            for column, cell in zip(columns, row["cells"]):
+                if not cell["varies"]:
+                    continue
+                main = cell["main"]["where"]
+                ref = cell["reference"]["where"] if cell["reference"] else ""
+                text = main if ref in ("", main) else (
+                    f"1-task: {ref}" if not main else f"{main}; 1-task: {ref}")
+                by_column = groups.setdefault(text, {})
+                by_column.setdefault(column.label, []).append(
+                    {"id": cell["id"], "scenario": row["scenario"]})
+    return [{"where": where_text, "columns": [{"label": label, "cells": cells}
+                                              for label, cells in by_column.items()]}
+            for where_text, by_column in groups.items()]
+
+
 def _worse(a: str, b: str) -> str:
     return a if SEVERITY.index(a) >= SEVERITY.index(b) else b
 
@@ -337,6 +358,7 @@ def answer_block(
             for c in columns
         ],
         "families": families,
+        "varying": _varying(families, columns),
         "usages": rows,
     }
 

@@ -20,8 +20,8 @@ from ctxreset.report.answer import scenario_cell, where
 from ctxreset.report.build import build_report, render, write_report
 from ctxreset.report.merge import CellRecord, merge
 from ctxreset.report.pictures import cost_bars, timeline
-from ctxreset.sweep.analysis import CellOutcome, ReleaseOutcome, runs, summarize
 from ctxreset.report.screenshot import Page, find_chromium
+from ctxreset.sweep.analysis import CellOutcome, ReleaseOutcome, runs, summarize
 
 ROOT = Path(__file__).parents[2]
 HASH = "current-matrix"
@@ -96,6 +96,10 @@ def test_the_answer_names_the_fix_and_the_usages_that_break_the_others(page_repo
     varying = cells[("other_task", "fix-streaming_trace")]
     assert varying["varies"] and varying["main"]["where"] == "fails on asyncio-eager only"
     assert varying["outcome"] == "regresses"  # the unpatched library releases it there
+    # ...and the first screen says where, under the table.
+    assert {"where": "fails on asyncio-eager only", "columns": [
+        {"label": "streaming_trace", "cells": [{"id": varying["id"], "scenario": "other_task"}]}
+    ]} in answer["varying"]
     # One-task references are part of their usage's row, not rows of their own.
     assert ("tool_call_one_task", "unpatched") not in cells
     assert cells[("tool_call", "unpatched")]["reference"]["outcome"] == "pass"
@@ -269,6 +273,8 @@ def test_the_first_screen_shows_the_fix_and_the_whole_table(page_report):
         table = _rect(page, "table.answer")
         assert table["top"] >= 0 and table["bottom"] <= 900 and table["right"] <= 1400, table
         assert page.evaluate("document.scrollingElement.scrollTop") == 0
+        notes = _rect(page, ".varies-notes")  # where a marked cell differs: on screen too
+        assert notes["bottom"] <= 900
         recommended = page.evaluate(
             "document.querySelector('table.answer thead th.recommended').innerText")
         assert answer["recommended"] in recommended
