@@ -199,14 +199,38 @@ def test_markdown_starts_with_the_answer_and_fits_the_step_summary(page_report):
 
 # --- the HTML holds together -----------------------------------------------------------------
 
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                  "param", "source", "track", "wbr"})
+
+
 class _Ids(HTMLParser):
+    """Ids, #anchors and evidence references; and every element closed in order."""
+
     def __init__(self) -> None:
         super().__init__()
         self.ids: list[str] = []
         self.anchors: list[str] = []
         self.evidence: list[str] = []
+        self.open: list[str] = []
+        self.misnested: list[tuple[str, tuple[int, int]]] = []
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.misnested.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag, attrs):
+        self._attributes(attrs)
 
     def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.open.append(tag)
+        self._attributes(attrs)
+
+    def _attributes(self, attrs):
         found = dict(attrs)
         if found.get("id"):
             self.ids.append(found["id"])
@@ -224,6 +248,7 @@ def test_html_ids_are_unique_and_every_anchor_resolves(page_report):
     parsed.feed(html)
     duplicates = sorted({i for i in parsed.ids if parsed.ids.count(i) > 1})
     assert not duplicates
+    assert not parsed.misnested and not parsed.open  # every element closed, in order
     ids = set(parsed.ids)
     assert parsed.anchors and not sorted(set(parsed.anchors) - ids)
     assert parsed.evidence and not sorted(set(parsed.evidence) - ids)
