@@ -18,6 +18,7 @@
     nox -s bench                                  # what each fix costs (not default)
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
     nox -s flake-check -- 5 3.12                  # every cell of one Python N times
+    nox -s explore -- --seeds 200 --target minimal   # every cell under seeded schedules
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
@@ -302,6 +303,41 @@ def flake_check(session: nox.Session) -> None:
                     "tests/cells", silent=True, success_codes=[0, 1], external=True)
     if compare_runs([str(d) for d in run_dirs]) != 0:
         session.error("some cells flipped between runs (listed above)")
+
+
+def _explore_install_target(argv: list[str]) -> str:
+    """The one library target an explore run needs installed (``minimal`` needs nothing)."""
+    named = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--target"]
+    spec = MATRIX.explore
+    wanted = named or (list(spec.targets) if spec else [])
+    libraries = sorted({t for t in wanted if t in MATRIX.targets
+                        and MATRIX.targets[t].requirement is not None})
+    if len(libraries) > 1:
+        raise ValueError(f"--target: one library target per explore run, not "
+                         f"{', '.join(libraries)} (minimal joins any)")
+    return libraries[0] if libraries else "minimal"
+
+
+@nox.session(python=MATRIX.explore.python if MATRIX.explore else False)
+def explore(session: nox.Session) -> None:
+    """Every cell of matrix.yaml's explore: targets under N seeded schedules (not in `nox`).
+
+    nox -s explore -- --seeds 200 --target agents-0.0.11 --budget 600   # override
+    nox -s explore -- --target T --fix F --scenario S --seed K          # replay one seed
+
+    Writes results/explore/ (python -m ctxreset.explore, ctxreset/explore/cli.py), then the
+    report, whose "Interleavings" section reads it."""
+    if MATRIX.explore is None:
+        session.skip("matrix.yaml has no explore: section")
+    try:
+        target = _explore_install_target(session.posargs)
+    except ValueError as exc:
+        session.error(str(exc))
+    _install(session, target)
+    session.run("python", "-m", "ctxreset.explore", "--results", str(RESULTS),
+                *session.posargs, env={settings.RESULTS_DIR: str(RESULTS)})
+    if "--seed" not in session.posargs:
+        report(session)
 
 
 @nox.session(python=False)

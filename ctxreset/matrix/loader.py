@@ -91,6 +91,18 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class Explore:
+    """The ``explore:`` section: ``nox -s explore`` runs each cell of these targets under
+    ``seeds`` seeded schedules (ctxreset/explore/cli.py), within ``budget`` seconds."""
+
+    python: str
+    targets: tuple[str, ...]
+    seeds: int
+    budget: float
+    exclude: dict[str, str]  # scenario -> why it is not explored
+
+
+@dataclass(frozen=True)
 class Expectation:
     fails: frozenset[str]
     reproduces: Optional[str]  # regex an error must match, or None
@@ -131,6 +143,7 @@ class Matrix:
     exclusions: tuple[dict[str, Any], ...] = ()
     bench: Optional[Bench] = None  # no ``bench:`` section: ``nox -s bench`` has nothing to do
     sweep: Optional[Sweep] = None
+    explore: Optional[Explore] = None
 
     def baseline_of(self, target: str) -> Optional[str]:
         """The target whose unpatched cells ``target``'s cells are compared with: itself when
@@ -257,6 +270,7 @@ def parse_matrix(data: Any) -> Matrix:
             check_requirement(f"loops.{name}.requirement", loop.requirement)
     bench = _parse_bench(data.get("bench"), data, targets, loops)
     sweep = _parse_sweep(data.get("sweep"), loops)
+    explore = _parse_explore(data.get("explore"), data, targets)
     matrix = Matrix(
         targets=targets,
         pythons=tuple(data["pythons"]),
@@ -267,6 +281,7 @@ def parse_matrix(data: Any) -> Matrix:
         exclusions=tuple(data.get("exclusions", ())),
         bench=bench,
         sweep=sweep,
+        explore=explore,
     )
     check_rules(matrix)
     return matrix
@@ -314,6 +329,24 @@ def _parse_sweep(spec: Optional[dict[str, Any]], loops: dict[str, Loop]) -> Opti
         raise _fail("sweep.to", last, f"null or a release not older than {spec['from']}")
     return Sweep(spec["package"], spec["from"], last, spec["python"], spec["loop"],
                  spec.get("timeout"))
+
+
+def _parse_explore(
+    spec: Optional[dict[str, Any]], data: dict[str, Any], targets: dict[str, Target],
+) -> Optional[Explore]:
+    """The ``explore:`` section, checked against the rest of the file (the schema checked
+    types and names)."""
+    if spec is None:
+        return None
+    python = spec["python"]
+    if python not in data["pythons"]:
+        raise _fail("explore.python", python, ", ".join(data["pythons"]))
+    for index, target in enumerate(spec["targets"]):
+        if not _allows(targets[target].requires_python, python):
+            raise _fail(f"explore.targets[{index}]", target,
+                        f"a target that installs on Python {python}")
+    return Explore(python, tuple(spec["targets"]), spec["seeds"], float(spec["budget"]),
+                   dict(spec.get("exclude", {})))
 
 
 def load_matrix(path: Optional[Path] = None) -> Matrix:

@@ -72,3 +72,10 @@ def rerun_command(cell: CellId) -> str:
     """One command that re-runs exactly this cell locally: its nox session, its node id."""
     node = f"{CELL_TEST}[{cell_test_id(cell)}]"
     return f"nox -s \"{session_name(cell.python, cell.target)}\" -- -n 0 \"{node}\""
+
+
+def replay_command(target: str, fix: str, scenario: str, seed: int) -> str:
+    """One command that re-runs one explored cell under one seed (``nox -s explore``) and says
+    whether it ends as recorded."""
+    return (f"nox -s explore -- --target {target} --fix {fix} --scenario {scenario} "
+            f"--seed {seed}")

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
-TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench", "sweep")  # in file order
+TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench", "sweep", "explore")  # in file order
 
 _ONE_SPECIFIER = r"(==|!=|<=|>=|<|>|~=)\s*3(\.\d+)*"
 _REQUIRES_PYTHON = {
@@ -60,6 +60,28 @@ def _bench(targets: list[str], loops: list[str]) -> dict[str, Any]:
         },
         required=("python", "target", "loops", "repeats", "runs", "long_deltas", "long_runs",
                   "budget"),
+    )
+
+
+def _explore(targets: list[str], scenarios: list[str]) -> dict[str, Any]:
+    """The optional ``explore:`` section: what ``nox -s explore`` runs under seeded schedules
+    (ctxreset/explore/cli.py)."""
+    return _closed(
+        {
+            "python": _PYTHON,
+            "targets": {"type": "array", "minItems": 1, "items": _enum(targets),
+                        "uniqueItems": True},
+            "seeds": _count(1),
+            "budget": {"type": "number", "exclusiveMinimum": 0,
+                       "description": "seconds for the whole run, a positive number"},
+            "exclude": {
+                "type": "object",
+                "propertyNames": _enum(scenarios),
+                "additionalProperties": {"type": "string", "minLength": 1,
+                                         "description": "the reason, a non-empty string"},
+            },
+        },
+        required=("python", "targets", "seeds", "budget"),
     )
 
 
@@ -195,6 +217,7 @@ def matrix_schema(
                     },
                     required=("package", "from", "python", "loop"),
                 ),
+                "explore": _explore(targets, scenarios),
             },
             required=REQUIRED_KEYS,
         ),

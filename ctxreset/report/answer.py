@@ -136,10 +136,17 @@ def _evidence(record: CellRecord, problem: str) -> list[str]:
     return shown
 
 
+SCHEDULES = "explored schedules"
+"""Where a failure seen only under ``nox -s explore``'s seeded schedules shows."""
+
+
 def scenario_cell(
-    records: list[CellRecord], regressed: set[str], *, applies: bool = True
+    records: list[CellRecord], regressed: set[str], *, applies: bool = True,
+    schedules: Optional[dict[str, bool]] = None,
 ) -> dict[str, Any]:
-    """One scenario in one column: its outcome, text, where it varies and its evidence."""
+    """One scenario in one column: its outcome, text, where it varies and its evidence.
+    ``schedules``: what the fix fails here only under explored schedules (property ->
+    whether that regresses), which counts like any other failure."""
     if not applies or not records:
         return {"outcome": "n/a", "text": "—", "where": "", "problems": [], "cells_run": 0,
                 "not_run": [], "rerun": ""}
@@ -162,6 +169,18 @@ def scenario_cell(
             "evidence_from": str(cells[0].cell), "evidence": _evidence(cells[0], problem),
             "rerun": rerun_command(cells[0].cell),
         })
+    for problem, regresses in sorted((schedules or {}).items(), key=lambda p: _order(p[0])):
+        if problem in failing:
+            continue
+        problems.append({
+            "property": problem, "short": _short(problem), "regressed": regresses,
+            "where": SCHEDULES, "cells": 0, "evidence_from": "",
+            "evidence": ["seen only under seeded schedules (nox -s explore): see Interleavings"],
+            "rerun": rerun_command(ran[0].cell),
+        })
+        failing[problem] = []
+        if regresses:
+            regressed = regressed | {problem}
     if regressed & set(failing):
         outcome = "regresses"
     elif set(STATUSES) & set(failing):
@@ -251,6 +270,19 @@ def _regressed(verdict: Optional[FixVerdict], column: Column) -> dict[str, set[s
     return found
 
 
+def _explored(verdict: Optional[FixVerdict], column: Column) -> dict[str, dict[str, bool]]:
+    """scenario -> {property: regresses} the fix fails only under explored schedules (per
+    fix, not per target: a release column shows its fix's findings)."""
+    found: dict[str, dict[str, bool]] = defaultdict(dict)
+    if verdict is None or column.kind == "unpatched":
+        return found
+    for scenario, problem in verdict.schedule_breaks:
+        found[scenario][problem] = (scenario, problem) in verdict.schedule_regressions
+    for scenario, problem in verdict.schedule_regressions:
+        found[scenario][problem] = True
+    return found
+
+
 def _column_summary(cells: list[dict[str, Any]], column: Column, rows: int) -> dict[str, Any]:
     regressing = sum(c["outcome"] == "regresses" for c in cells)
     failing = sum(c["outcome"] in ("fail", "error", "timeout") for c in cells)
@@ -298,6 +330,7 @@ def answer_block(
     verdicts = {v.fix: v for v in verdict.fixes}
     columns = table_columns(matrix)
     regressed = {c.key: _regressed(verdicts.get(c.fix), c) for c in columns}
+    explored = {c.key: _explored(verdicts.get(c.fix), c) for c in columns}
     failures = failures or {}
 
     def records_of(column: Column, scenario: str) -> list[CellRecord]:
@@ -312,9 +345,11 @@ def answer_block(
         cells = []
         for column in columns:
             main = scenario_cell(records_of(column, scenario),
-                                 regressed[column.key].get(scenario, set()))
+                                 regressed[column.key].get(scenario, set()),
+                                 schedules=explored[column.key].get(scenario))
             ref = (scenario_cell(records_of(column, reference),
-                                 regressed[column.key].get(reference, set()))
+                                 regressed[column.key].get(reference, set()),
+                                 schedules=explored[column.key].get(reference))
                    if reference else None)
             outcome = main["outcome"] if ref is None else _worse(main["outcome"], ref["outcome"])
             shown = _reference_shown(main, ref)

@@ -5,7 +5,9 @@
 Merges every results file (ctxreset.report.merge), judges each fix (ctxreset.report.verdict),
 adds what each fix costs where ``nox -s bench`` measured it (ctxreset.bench.costs,
 ``results/bench/``) and the sweep across releases when ``results/sweep`` exists
-(ctxreset.sweep.section), and renders ``reports/report.{md,html,json}`` with the Jinja2
+(ctxreset.sweep.section), the "Interleavings" of ``nox -s explore`` when ``results/explore``
+exists (ctxreset.explore.section: a fix's failures under any explored schedule count in its
+verdict), and renders ``reports/report.{md,html,json}`` with the Jinja2
 templates in ``ctxreset/report/templates``. The JSON follows
 ``ctxreset/report/report.schema.json``. Everything but the ``provenance`` block depends only on
 the results, so the same results give the same report. ``--diff`` compares with an earlier
@@ -25,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ctxreset.bench.costs import Costs, read_costs
 from ctxreset.catalogue import FAMILY_OF, SHORT_NAMES
+from ctxreset.explore.section import ScheduleFindings, build_interleavings, render_markdown
 from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
@@ -217,14 +220,23 @@ def _scenario_table(matrix: Matrix, verdict: ReportVerdict) -> list[dict[str, An
     return rows
 
 
+def _schedules_explored(interleavings: Optional[dict[str, Any]]) -> Optional[int]:
+    """How many seeded schedules ``nox -s explore`` ran, over every fix; None: not explored."""
+    if not interleavings:
+        return None
+    return sum(int(tally["schedules"]) for tally in interleavings["fixes"])
+
+
 def build_report(
     merged: Merged, matrix: Matrix, costs: Optional[Costs] = None, *,
     sweep: Optional[dict[str, Any]] = None,
+    interleavings: Optional[dict[str, Any]] = None,
+    schedules: Optional[dict[str, ScheduleFindings]] = None,
 ) -> dict[str, Any]:
     """``costs``: the benchmark files (ctxreset.bench.costs); None or empty: the report has none.
     ``sweep``: the sweep across releases (ctxreset.sweep.section), None when never swept."""
     costs = costs or Costs()
-    verdict: ReportVerdict = judge(merged, matrix)
+    verdict: ReportVerdict = judge(merged, matrix, dict(schedules or {}))
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         cell = record.cell
@@ -285,7 +297,8 @@ def build_report(
         "grid": grid,
         "failures": failures,
         "answers": [answer],
-        "trust": trust_block(merged, matrix, answer["usages"]),
+        "trust": trust_block(merged, matrix, answer["usages"],
+                             schedules=_schedules_explored(interleavings)),
         "pictures": {
             "timeline": timeline(sweep),
             "costs": cost_bars(costs.by_fix, [f for f in matrix.fixes if f != BASELINE],
@@ -312,6 +325,7 @@ def build_report(
         "legend": SHORT_NAMES,
         "provenance": _provenance(merged),
         "sweep": sweep,
+        "interleavings": interleavings,
     }
 
 
@@ -324,6 +338,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(code=markdown.code, text=markdown.text)
+    env.globals["interleavings_markdown"] = render_markdown
     return env
 
 
@@ -379,8 +394,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{where}: a sweep file has the wrong shape ({exc}); move it away or re-run "
               "`nox -s sweep`", file=sys.stderr)
         return 2
+    interleavings, schedules = build_interleavings(args.results, matrix, merged.matrix_hash)
     report = build_report(merged, matrix, read_costs(args.results / "bench", merged.matrix_hash),
-                          sweep=sweep)
+                          sweep=sweep, interleavings=interleavings, schedules=schedules)
     for path in write_report(report, args.out):
         print(f"wrote {path}")
     print(report["verdict"]["statement"])

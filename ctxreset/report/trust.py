@@ -66,7 +66,8 @@ def trust_block(
         lines.append("Schedules: each cell ran once, in the order its event loop chose; no "
                      "other interleavings were explored in these results.")
     else:
-        lines.append(f"Schedules: {schedules} interleavings explored.")
+        lines.append(f"Schedules: {schedules} seeded schedules explored beyond each cell's "
+                     f"default order (nox -s explore; see Interleavings).")
     pythons = sorted({r.cell.python for r in ran}, key=lambda p: tuple(map(int, p.split("."))))
     summary = (f"Rests on {len(scenarios_ran)} scenarios x {len(PROPERTIES)} properties, "
                f"Python {', '.join(pythons) or 'none'}: {len(ran)} of {len(records)} planned "

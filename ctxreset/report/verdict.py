@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from ctxreset.catalogue import PROPERTIES
 from ctxreset.matrix.loader import Matrix
@@ -48,6 +48,17 @@ RULE = (
 )
 
 Pair = tuple[str, str]  # (scenario, property or "error"/"timeout")
+
+
+class Schedules(Protocol):
+    """What seeded schedules showed of one fix beyond its default order
+    (``ctxreset.explore.section.ScheduleFindings``)."""
+
+    breaks: set[Pair]
+    regressions: set[Pair]
+
+
+SCHEDULE_TAG = " [under explored schedules]"
 
 
 @dataclass
@@ -72,14 +83,20 @@ class FixVerdict:
     passes (and the scenario itself, unpatched, fails too: else it is a regression)."""
     repaired: set[Pair] = field(default_factory=set)
     """(scenario, property) pairs the unpatched library breaks and this fix never does."""
+    schedule_breaks: set[Pair] = field(default_factory=set)
+    """Pairs it fails under some explored schedule (``nox -s explore``), not in the default
+    order: they count against it like any other failure."""
+    schedule_regressions: set[Pair] = field(default_factory=set)
+    """Pairs it fails under some explored schedule that the unpatched library, explored too,
+    never fails: a regression."""
 
     @property
     def outcome(self) -> str:
         if self.cells_run == 0:
             return "not run"
-        if self.regressions:
+        if self.regressions or self.schedule_regressions:
             return "regresses"
-        return "fails" if self.cells_failing else "passes"
+        return "fails" if self.cells_failing or self.schedule_breaks else "passes"
 
     def summary(self) -> str:
         """One line: what it passes, or what it breaks and where (the fix's name not included)."""
@@ -93,7 +110,10 @@ class FixVerdict:
             parts.append(f"{scenario} ({', '.join(problems)})")
         text = (f"fails {self.cells_failing} of {self.cells_run} cells run ({judged}): "
                 + "; ".join(parts))
-        if self.regressions:
+        if not self.cells_failing:
+            text = (f"passes every property in all {self.cells_run} cells run ({judged}) in the "
+                    f"default order, but fails under explored schedules: " + "; ".join(parts))
+        if self.regressions or self.schedule_regressions:
             text = f"REGRESSES in {self.regressed_summary()}. " + text
         return text
 
@@ -101,6 +121,8 @@ class FixVerdict:
         found: dict[str, set[str]] = defaultdict(set)
         for regression in self.regressions:
             found[regression.cell.scenario].add(regression.problem)
+        for scenario, problem in self.schedule_regressions:
+            found[scenario].add(problem + SCHEDULE_TAG)
         return {scenario: sorted(found[scenario]) for scenario in sorted(found)}
 
     def regressed_summary(self) -> str:
@@ -111,7 +133,9 @@ class FixVerdict:
         for scenario, problem in sorted(self.breaks):
             where = _where(self.breaks[(scenario, problem)], self)
             found.setdefault(scenario, []).append(f"{problem}{where}")
-        return found
+        for scenario, problem in sorted(self.schedule_breaks - set(self.breaks)):
+            found.setdefault(scenario, []).append(problem + SCHEDULE_TAG)
+        return dict(sorted(found.items()))
 
 
 def _where(cells: list[CellRecord], verdict: FixVerdict) -> str:
@@ -240,11 +264,18 @@ def _compare(fix: FixVerdict, release: FixVerdict) -> Comparison:
     return Comparison(fix.fix, ", ".join(release.targets), better, worse, len(both))
 
 
-def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
+def judge(merged: Merged, matrix: Matrix,
+          schedules: Optional[dict[str, Schedules]] = None) -> ReportVerdict:
+    """``schedules``: per fix, what explored schedules showed (``nox -s explore``); a failure
+    under any of them counts."""
     cells = _index(merged)
     verdicts = []
     for fix, targets in matrix.fixes.items():
         verdict = _tally(merged, fix, targets)
+        found = (schedules or {}).get(fix)
+        if found is not None and fix != BASELINE:
+            verdict.schedule_breaks = set(found.breaks)
+            verdict.schedule_regressions = set(found.regressions)
         if fix != BASELINE:
             for records in verdict.ran_by_scenario.values():
                 for record in records:
@@ -260,16 +291,17 @@ def judge(merged: Merged, matrix: Matrix) -> ReportVerdict:
                                 and pair not in verdict.breaks}
 
     candidates = [v for v in verdicts if v.fix != BASELINE and v.outcome != "not run"]
-    eligible = [v for v in candidates if not v.regressions]
+    eligible = [v for v in candidates if v.outcome != "regresses"]
     recommended = None
     if eligible:
         best = min(eligible, key=lambda v: (v.outcome != "passes", len(v.short),
-                                            len(v.breaks), v.fix))
+                                            len(set(v.breaks) | v.schedule_breaks), v.fix))
         recommended = best.fix
     closest = None
     if not eligible and candidates:
         closest = min(candidates, key=lambda v: (len({(r.cell.scenario, r.problem)
-                                                       for r in v.regressions}), v.fix))
+                                                       for r in v.regressions}
+                                                      | v.schedule_regressions), v.fix))
 
     comparisons = []
     for release_target in matrix.fixes.get(UPSTREAM, ()):

@@ -12,6 +12,7 @@ import contextvars
 import gc
 import platform
 import time
+from typing import Optional
 
 from ctxreset import fixes
 from ctxreset.contract import Library
@@ -22,7 +23,7 @@ from ctxreset.repro.consumer import snapshot
 from ctxreset.repro.scenarios import get_scenario
 from ctxreset.run.checker import CellJudgement, check
 from ctxreset.run.errors import ErrorSink
-from ctxreset.run.loops import LoopUnavailable, new_loop, run_on_loop
+from ctxreset.run.loops import LoopUnavailable, new_loop, new_seeded_loop, run_on_loop
 from ctxreset.run.watchdog import CellTimeout, deadline
 from ctxreset.settings import DEFAULT_TIMEOUT
 
@@ -47,8 +48,13 @@ def run_cell(
     *,
     target: str,
     timeout: float = DEFAULT_TIMEOUT,
+    seed: Optional[int] = None,
 ) -> CellResult:
-    """Run one cell; ``target`` is the matrix's target id that ``library`` stands for."""
+    """Run one cell; ``target`` is the matrix's target id that ``library`` stands for.
+
+    With a ``seed``, the scenario runs on the seeded loop (``ctxreset.run.loops.SeededLoop``:
+    asyncio with its ready callbacks in the order that seed draws) instead of ``loop``, which
+    then only names the cell (``nox -s explore``)."""
     result = CellResult(
         python=short_python(platform.python_version()),
         target=target,
@@ -64,7 +70,7 @@ def run_cell(
     # this cell's objects. Without this they dominate a cell's time.
     gc.freeze()
     try:
-        event_loop = new_loop(loop)
+        event_loop = new_loop(loop) if seed is None else new_seeded_loop(seed)
     except LoopUnavailable as exc:
         result.status, result.reason = "not run", str(exc)
         return result

@@ -9,8 +9,10 @@ so the harness, not a test runner, decides which Context and which loop a scenar
 from __future__ import annotations
 
 import asyncio
+import collections
+import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -69,6 +71,67 @@ LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "uvloop": _uvloop_loop,
     "rloop": _rloop_loop,
 }
+
+
+class _ShuffledReady(collections.deque[Any]):
+    """asyncio's ready queue, read in a seeded order.
+
+    ``BaseEventLoop._run_once`` (CPython 3.9 to 3.13 alike) takes ``n = len(self._ready)``
+    once timers and I/O have added theirs, then runs ``n`` callbacks from the left. Here that
+    ``len`` is the moment a batch starts: the queue is shuffled with the loop's own
+    ``random.Random(seed)``, and with probability ``DEFER`` only a random prefix of it is
+    admitted this turn (the rest, a ``call_soon`` callback or an async generator's
+    ``aclose`` task the gc finalizer queued, waits one or more turns while later arrivals may
+    overtake it). Every other use of ``len`` (a truth test) sees the true length: a queue with
+    something in it stays non-empty, so the loop never sleeps on a deferred callback.
+    """
+
+    DEFER = 0.25
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.rng = rng
+        self.turns = 0
+
+    def __len__(self) -> int:
+        size = super().__len__()
+        if size > 1:
+            self.turns += 1
+            # popleft and extendleft only: a thread's call_soon_threadsafe appends on the right
+            # meanwhile, and is neither lost nor reordered here (it joins the next batch)
+            items = [self.popleft() for _ in range(size)]
+            self.rng.shuffle(items)
+            self.extendleft(reversed(items))
+            if self.rng.random() < self.DEFER:
+                return self.rng.randint(1, size)
+        return size
+
+    def __bool__(self) -> bool:
+        return super().__len__() > 0
+
+
+class SeededLoop(asyncio.SelectorEventLoop):
+    """asyncio's own loop (every semantic but callback order is unchanged) whose ready
+    callbacks run in an order drawn from ``random.Random(seed)``: the same seed gives the same
+    interleaving wherever the program's inputs are the loop's own (tasks, futures, timers);
+    real sockets and threads add the kernel's timing, which no seed fixes.
+
+    Deliberately not FIFO: asyncio runs ``call_soon`` callbacks in the order they were
+    scheduled, and a program may pass under that order only. This loop explores the orders a
+    loop with more going on (another request's task ready first, a finalizer earlier, a slower
+    consumer) produces: among the callbacks ready at once, any order, and any one of them may
+    be held back a turn. Timers still fire no earlier than their deadline.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+        self._ready: Any = _ShuffledReady(random.Random(seed))
+
+
+def new_seeded_loop(seed: int) -> asyncio.AbstractEventLoop:
+    """The ``seeded`` loop kind (``nox -s explore``): asyncio with a seeded callback order."""
+    return SeededLoop(seed)
 
 
 def new_loop(name: str) -> asyncio.AbstractEventLoop:

@@ -47,7 +47,9 @@ HASH = "fuzz-matrix"
 SCHEMA = json.loads((ROOT / "ctxreset" / "report" / "report.schema.json").read_text())
 CELL = CellId("3.11", "minimal", "streaming_trace", "other_task", "asyncio")
 
-BUDGET = settings(max_examples=150, deadline=2000, derandomize=True, database=None,
+# No per-example deadline: a deadline is a timed assertion that fails on a loaded machine
+# (it did: 2.5 s against 2 s with the load average at 10). A hang is pytest-timeout's to catch.
+BUDGET = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow])
 RESULTS_BUDGET = settings(BUDGET, max_examples=100)  # each example renders a whole report
 
@@ -189,9 +191,9 @@ def test_any_bytes_or_session_record_give_a_valid_report(raw, session):
 
 
 def test_the_budget_is_bounded_and_deterministic():
-    """The fuzz tests run in CI in the normal test command: a fixed number of examples, each
-    with a deadline, the same examples every run."""
+    """The fuzz tests run in CI in the normal test command: a fixed number of examples, the
+    same examples every run, and no timing (a hang is pytest-timeout's, pyproject's timeout)."""
     assert BUDGET.max_examples <= 200 and BUDGET.derandomize and BUDGET.database is None
-    assert BUDGET.deadline is not None and BUDGET.deadline.total_seconds() <= 2
+    assert BUDGET.deadline is None and RESULTS_BUDGET.deadline is None
     with pytest.raises(MatrixError):
         matrix_module.parse_matrix({})

@@ -201,3 +201,26 @@ def test_sweep_loop_must_be_in_the_file(data):
     del data["loops"]["uvloop"]
     data["sweep"]["loop"] = "uvloop"
     assert "sweep.loop: bad value 'uvloop'; allowed: asyncio, asyncio-eager, rloop" in _error(data)
+
+
+def test_explore_section(data):
+    explore = parse_matrix(data).explore
+    assert explore is not None
+    assert explore.seeds >= 100 and explore.targets == ("agents-0.0.11", "minimal")
+    assert all(reason for reason in explore.exclude.values())
+    del data["explore"]
+    assert parse_matrix(data).explore is None  # optional: only `nox -s explore` needs it
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"seed": 3}, "explore.seed: unknown key 'seed'; allowed: python, targets, seeds,"),
+    ({"seeds": 0}, "explore.seeds: bad value 0; allowed: an integer >= 1"),
+    ({"budget": -5}, "explore.budget: bad value -5; allowed: seconds for the whole run"),
+    ({"targets": ["agents-9"]}, "explore.targets[0]: bad value 'agents-9'; allowed: minimal,"),
+    ({"python": "3.8"}, "explore.python: bad value '3.8'; allowed: 3.9, 3.10,"),
+    ({"exclude": {"no_such": "why"}}, "no_such"),
+    ({"exclude": {"server_stream": ""}}, "explore.exclude.server_stream: bad value ''"),
+])
+def test_bad_explore_section(data, change, expected):
+    data["explore"].update(change)
+    assert expected in _error(data)

@@ -13,6 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ctxreset.catalogue import ONE_TASK_SUFFIX, SHORT_NAMES
+from ctxreset.explore.section import ScheduleFindings
 from ctxreset.matrix.loader import DEFAULT_MATRIX_PATH, load_matrix
 from ctxreset.matrix.plan import planned_cells
 from ctxreset.records import CellId, CellResult, write_cell
@@ -173,6 +174,28 @@ def test_the_sweep_timeline_has_a_band_per_outcome_and_marks_breaks_and_heals():
     assert [label["text"] for label in picture["labels"]] == ["0.1.0", "0.2.0", "0.3.0",
                                                                "0.4.0"]
     assert timeline(None) is None
+
+
+def test_a_failure_only_under_explored_schedules_shows_in_its_cell(page_report, matrix):
+    _, paths = page_report
+    merged = merge(paths[".html"].parent.parent / "results", matrix, HASH)
+    found = {"task_affine_trace": ScheduleFindings(breaks={("handoff", "no-leak")},
+                                                   regressions={("handoff", "no-leak")}),
+             "safe_reset_swallow": ScheduleFindings(breaks={("tool_call", "released")})}
+    report = build_report(merged, matrix, schedules=found)
+    (answer,) = report["answers"]
+    cells = {(row["scenario"], c["column"]): c for f in answer["families"]
+             for row in f["rows"] for c in row["cells"]}
+    regressing = cells[("handoff", "fix-task_affine_trace")]
+    assert (regressing["outcome"], regressing["tag"], regressing["text"]) == (
+        "regresses", "REGRESSES", "leak")
+    assert regressing["main"]["where"] == "fails on explored schedules only"
+    failing = cells[("tool_call", "fix-safe_reset_swallow")]
+    assert (failing["outcome"], failing["text"]) == ("fail", "held-open")
+    # Both passed everything in the default order; now the fix that still does wins.
+    assert answer["recommended"] == "upstream"
+    assert answer["headline"].startswith("Ship upstream: it passes every property")
+    assert "Schedules:" in report["trust"]["lines"][-1]
 
 
 def test_the_same_results_give_the_same_report_byte_for_byte(page_report, matrix, tmp_path):

@@ -1,0 +1,5 @@
+import sys
+
+from ctxreset.explore.cli import main
+
+sys.exit(main())
