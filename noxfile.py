@@ -229,7 +229,8 @@ def matrix(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
-    """Record missing interpreters as "not run", then write reports/report.{md,html,json}.
+    """Record missing interpreters as "not run", then write reports/report.{md,html,json}
+    (and reports/first-screen.png, report.html at 1400x900, where Chromium is installed).
 
     nox -s report -- --diff OLD.json      # also: what changed since an earlier report.json
 
@@ -238,6 +239,7 @@ def report(session: nox.Session) -> None:
     """
     from ctxreset.matrix.loader import matrix_hash
     from ctxreset.report.build import main as write_report
+    from ctxreset.report.screenshot import first_screen
 
     for python in PYTHONS:
         if orchestrate.find_interpreter(python) is None:
@@ -256,6 +258,9 @@ def report(session: nox.Session) -> None:
     if summary:
         with open(summary, "a") as stream:
             stream.write((ROOT / "reports" / "report.md").read_text())
+    shot = ROOT / "reports" / "first-screen.png"
+    problem = first_screen(ROOT / "reports" / "report.html", shot)
+    session.log(problem or f"wrote {shot}: report.html's first screen at 1400x900")
 
 
 @nox.session(python=False)

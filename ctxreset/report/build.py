@@ -32,14 +32,21 @@ from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
+from ctxreset.report.answer import answer_block, failure_links
 from ctxreset.report.merge import CellRecord, Merged, merge
-from ctxreset.report.verdict import RULE, ReportVerdict, judge
+from ctxreset.report.pictures import cost_bars, timeline
+from ctxreset.report.trust import trust_block
+from ctxreset.report.verdict import BASELINE, RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 
 SCHEMA_VERSION = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_LINES = 4
 EVIDENCE_CHARS = 400
+MD_FAILURES = 40
+"""report.md lists this many failing-cell groups (it lands in $GITHUB_STEP_SUMMARY, 1 MiB a
+step); report.html and report.json have them all."""
+DEFAULT_BUDGET = 0.05  # a fix's cost per streamed run, when matrix.yaml has no bench: section
 
 
 def _version_key(python: str) -> tuple[int, ...]:
@@ -117,12 +124,14 @@ def _failures(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
     fix_order, target_order = list(matrix.fixes), list(matrix.targets)
     scenario_order = list(matrix.scenarios)
     failures = []
-    for key in sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
-                                             scenario_order.index(k[2]), k[3], k[4])):
+    ordered = sorted(groups, key=lambda k: (fix_order.index(k[0]), target_order.index(k[1]),
+                                            scenario_order.index(k[2]), k[3], k[4]))
+    for index, key in enumerate(ordered):
         fix, target, scenario, outcome, failing = key
         records = sorted(groups[key], key=lambda r: (_version_key(r.cell.python), r.cell.loop))
         first = records[0]
         failures.append({
+            "id": f"failure-{index}",
             "fix": fix,
             "target": target,
             "scenario": scenario,
@@ -211,6 +220,13 @@ def _scenario_table(matrix: Matrix, verdict: ReportVerdict) -> list[dict[str, An
     return rows
 
 
+def _schedules_explored(interleavings: Optional[dict[str, Any]]) -> Optional[int]:
+    """How many seeded schedules ``nox -s explore`` ran, over every fix; None: not explored."""
+    if not interleavings:
+        return None
+    return sum(int(tally["schedules"]) for tally in interleavings["fixes"])
+
+
 def build_report(
     merged: Merged, matrix: Matrix, costs: Optional[Costs] = None, *,
     sweep: Optional[dict[str, Any]] = None,
@@ -241,6 +257,9 @@ def build_report(
     counts: dict[str, int] = defaultdict(int)
     for record in merged.records.values():
         counts[record.outcome] += 1
+    failures = _failures(merged, matrix)
+    answer = answer_block(merged, matrix, verdict, failures=failure_links(failures))
+    budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -276,7 +295,15 @@ def build_report(
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,
         "grid": grid,
-        "failures": _failures(merged, matrix),
+        "failures": failures,
+        "answers": [answer],
+        "trust": trust_block(merged, matrix, answer["usages"],
+                             schedules=_schedules_explored(interleavings)),
+        "pictures": {
+            "timeline": timeline(sweep),
+            "costs": cost_bars(costs.by_fix, [f for f in matrix.fixes if f != BASELINE],
+                               budget),
+        },
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
         "stale": merged.stale + costs.stale,
         "unreadable": merged.unreadable + costs.unreadable,
@@ -318,7 +345,7 @@ def _environment() -> Environment:
 def render(report: dict[str, Any], template: str) -> str:
     env = _environment()
     env.autoescape = template.endswith(".html.j2")
-    return env.get_template(template).render(report=report)
+    return env.get_template(template).render(report=report, md_failures=MD_FAILURES)
 
 
 def write_report(report: dict[str, Any], out: Path) -> list[Path]:

@@ -245,6 +245,7 @@ def test_report_has_the_sweep_section_with_schema_and_both_templates(tmp_path):
     assert "the last sweep took 9.5 s; over the 3 releases recorded, 4.5 s installing" in markdown
     html = render(report, "report.html.j2")
     assert 'id="sweep-releases"' in html and "cannot import name &#39;X&#39;" in html
+    assert 'aria-label="sweep timeline"' in html  # the timeline picture, inline SVG
 
 
 def test_an_unfinished_sweep_says_so(tmp_path):
