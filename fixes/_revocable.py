@@ -23,6 +23,7 @@ foreign Context for a value to stop being current.
 from __future__ import annotations
 
 import contextvars
+import weakref
 from typing import Any, Callable, Optional
 
 from ctxreset.fixes._patching import Patches
@@ -33,21 +34,20 @@ from ctxreset.contract import PatchPoints, ScopeMethod
 class Entry:
     """One value made current: shared by every Context that copied it; revocable anywhere."""
 
-    __slots__ = ("value", "below", "live", "token", "run", "pulled", "owner")
+    __slots__ = ("__weakref__", "below", "live", "owner", "run", "shows", "token", "value")
 
-    def __init__(self, value: Any, below: Any, *, run: bool = False, pulled: bool = False,
-                 owner: Any = None) -> None:
+    def __init__(self, value: Any, below: Any, run: bool = False, shows: Any = None) -> None:
         self.value = value
         self.below = below
         self.live = True
         self.token: Optional[contextvars.Token[Any]] = None
         self.run = run
-        """Made current by a fix for a streamed run's consumers (not by the library's or the
-        user's own ``start(mark_as_current=True)``)."""
-        self.pulled = pulled
-        """Pushed by a consumer's pull (replaced, not stacked, by the next such push)."""
-        self.owner = owner
-        """What to tell when the entry is revoked by a reset (a span's owning trace)."""
+        """Made current by a fix to show a streamed run's trace to a reader (not by the
+        library's or the user's own ``start(mark_as_current=True)``)."""
+        self.shows: Any = shows
+        """Whatever a fix keeps about the run whose trace this entry shows."""
+        self.owner: Any = None
+        """What to tell (``owner.closed(entry)``) when a reset revokes the entry."""
 
 
 def resolve(raw: Any) -> Any:
@@ -78,7 +78,11 @@ class Revocable:
     """The patched set/get/reset of one Scope value (``kind``: "trace" or "span")."""
 
     def __init__(self, patches: Patches, points: PatchPoints, kind: str,
-                 on_set: Optional[Callable[[Entry], None]] = None) -> None:
+                 on_set: Optional[Callable[[Entry], None]] = None,
+                 any_context: bool = False) -> None:
+        """``on_set``: told of every entry pushed by a set. ``any_context``: also find a
+        Token's entry when the resetting Context never saw it (it was copied before the
+        set): each set is remembered, weakly, by its Token (about a microsecond a set)."""
         names: dict[str, tuple[ScopeMethod, ScopeMethod, ScopeMethod]] = {
             "trace": ("get_current_trace", "set_current_trace", "reset_current_trace"),
             "span": ("get_current_span", "set_current_span", "reset_current_span"),
@@ -93,23 +97,39 @@ class Revocable:
         var: contextvars.ContextVar[Any] = contextvars.Context().run(raw_set, scope, None).var
         self.var = var
         get = var.get
+        issued: Optional[weakref.WeakValueDictionary[int, Entry]] = (
+            weakref.WeakValueDictionary() if any_context else None)
 
+        # The common cases (a live entry on top; a reset in the Context that set it) take no
+        # call beyond the ContextVar's own: these run for every span the library opens.
         def get_current(cls: type) -> Any:
             raw = get(None)
             if type(raw) is not Entry:
                 return raw
+            if raw.live:
+                return raw.value
             return resolve(raw)
 
         def set_current(cls: type, value: Any) -> contextvars.Token[Any]:
-            entry = Entry(value, prune(get(None)))
+            below = get(None)
+            if type(below) is Entry and not below.live:
+                below = prune(below)
+            entry = Entry(value, below)
             if on_set is not None:
                 on_set(entry)
-            token = var.set(entry)
-            entry.token = token
+            entry.token = token = var.set(entry)
+            if issued is not None:
+                issued[id(token)] = entry  # the entry holds the Token: its id stays unique
             return token
 
         def reset_current(cls: type, token: contextvars.Token[Any]) -> None:
-            entry = _find(get(None), token)
+            entry = get(None)
+            if type(entry) is not Entry or entry.token is not token:
+                entry = _find(entry, token)
+                if entry is None and issued is not None:
+                    entry = issued.get(id(token))
+                    if entry is not None and entry.token is not token:
+                        entry = None
             if entry is not None:
                 entry.live = False
                 if entry.owner is not None:

@@ -34,6 +34,6 @@ from ctxreset.contract import PatchPoints, Undo
 
 def apply(points: PatchPoints) -> Undo:
     patches = Patches()
-    Revocable(patches, points, "trace")
-    Revocable(patches, points, "span")
+    Revocable(patches, points, "trace", any_context=True)
+    Revocable(patches, points, "span", any_context=True)
     return patches.undo
