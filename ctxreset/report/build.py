@@ -30,6 +30,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.merge import CellRecord, Merged, merge
+from ctxreset.report.findings import findings
 from ctxreset.report.verdict import RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 
@@ -267,6 +268,7 @@ def build_report(
                 for c in verdict.comparisons
             ],
             "scenario_table": _scenario_table(matrix, verdict),
+            "findings": findings(verdict, costs),
         },
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,
