@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextvars
 
 import pytest
-
 from ctxreset.fixes._patching import Patches
 from ctxreset.fixes._revocable import Entry, Revocable
-from ctxreset.libraries.minimal import MinimalLibrary
 from ctxreset.repro import minimal
+
+from ctxreset.libraries.minimal import MinimalLibrary
 
 
 @pytest.fixture
