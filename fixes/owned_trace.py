@@ -100,11 +100,12 @@ class Ownership:
         "trace",
     )
 
-    def __init__(self, trace: Any, run_task: Optional[asyncio.Task[Any]]) -> None:
-        self.trace = trace
+    def __init__(self) -> None:
+        self.trace: Any = None
         self.entries: list[Entry] = []
         self.run_entry: Optional[Entry] = None
-        self.run_task = run_task
+        """The entry the library's own start pushed: current in the run task and its tasks."""
+        self.run_task: Optional[asyncio.Task[Any]] = None
         self.finished = False
         self._held = 2  # the run and its reader
         self._run = True
@@ -350,48 +351,61 @@ def apply(points: PatchPoints) -> Undo:
                     owner._run_side = {}
                 owner._run_side[id(entry)] = task
 
-    traces = Revocable(patches, points, "trace")
+    claiming = threading.local()
+    """The owner of the run ``run_streamed`` is starting on this thread, until it returns."""
+
+    def on_trace_set(entry: Entry) -> None:
+        owner: Optional[Ownership] = getattr(claiming, "owner", None)
+        if owner is not None and owner.run_entry is None:  # the library starting the run's
+            owner.trace = entry.value
+            owner.run_entry = entry
+            owner.entries.append(entry)
+            entry.shows = owner
+
+    traces = Revocable(patches, points, "trace", on_set=on_trace_set)
     trace_var_get = traces.var.get
     spans = Revocable(patches, points, "span", on_set=on_span_set)
     run_streamed = patches.original(points.runner, "run_streamed")
     stream_events = patches.original(points.streaming_result, "stream_events")
 
     trace_var = traces.var
-    trace_attr = points.trace_attr
+    trace_attr, run_task_attr = points.trace_attr, points.run_task_attr
     span_var = spans.var
 
     def patched_run_streamed(cls: type, *args: Any, **kwargs: Any) -> Any:
         # The run task copies the caller's Context while ``run_streamed`` runs; everything
         # set here for it is reset before returning, in this same Context (LIFO), so the
-        # caller's Context is left as it was.
+        # caller's Context is left as it was. The owner exists before the library starts the
+        # trace: an eager task factory runs the run's first steps (its spans, its guardrail
+        # tasks) inside ``run_streamed`` already.
         raw = trace_var.get(None)
         visible = _user_visible(raw)
         undo: list[contextvars.Token[Any]] = []
-        if visible is not raw:
+        if visible is not raw and resolve(visible) is not resolve(raw):
             undo.append(trace_var.set(visible))
             span = resolve(span_var.get(None))
             if span is not None and getattr(span, "trace_id", None) != getattr(
                     resolve(visible), "trace_id", None):
                 undo.append(span_var.set(None))  # a span of the hidden run is no parent
+        owner = Ownership()
+        claiming.owner = owner
         try:
             result = run_streamed(cls, *args, **kwargs)
-            run_entry = trace_var.get(None)
-            if type(run_entry) is Entry and run_entry.token is not None and (
-                    run_entry.value is getattr(result, points.trace_attr)):
+        finally:
+            claiming.owner = None
+            run_entry = owner.run_entry
+            if run_entry is not None and run_entry.token is not None:
                 trace_var.reset(run_entry.token)  # current in the run task only
                 run_entry.token = None
-        finally:
             for token in reversed(undo):
                 token.var.reset(token)
-        trace = getattr(result, points.trace_attr)
-        if trace is None:  # joined a trace the user made current: theirs to end
-            return result
-        owner = Ownership(trace, getattr(result, points.run_task_attr, None))
-        setattr(result, points.trace_attr, StreamEnd(owner))  # not the library's
-        if type(run_entry) is Entry and run_entry.value is trace:
-            owner.entries.append(run_entry)  # current in the run task and its own tasks
-            owner.run_entry = run_entry
-            run_entry.shows = owner
+        trace = getattr(result, trace_attr)
+        if trace is None or run_entry is None or trace is not owner.trace:
+            if run_entry is not None:  # not the run's own trace after all
+                run_entry.shows = None
+            return result  # joined a trace the user made current: theirs to end
+        owner.run_task = getattr(result, run_task_attr, None)
+        setattr(result, trace_attr, StreamEnd(owner))  # not the library's
         owner.watch(result)
         return result
 
