@@ -5,6 +5,7 @@ reset is tolerated only for a Token the fix issued, and revoked entries do not p
 from __future__ import annotations
 
 import contextvars
+from typing import Any, cast
 
 import pytest
 from ctxreset.fixes._patching import Patches
@@ -59,7 +60,7 @@ def test_a_foreign_reset_from_a_context_that_never_saw_the_value_still_revokes_i
 
 
 def test_a_token_the_fix_did_not_issue_still_raises(scope):
-    var = contextvars.ContextVar("elsewhere")
+    var: contextvars.ContextVar[int] = contextvars.ContextVar("elsewhere")
     token = var.set(1)
     with pytest.raises(ValueError):
         contextvars.copy_context().run(scope.reset_current_trace, token)
@@ -83,7 +84,7 @@ def test_revoked_entries_are_dropped_on_the_next_set(scope):
             token = scope.set_current_trace(f"run-{index}")
             contextvars.copy_context().run(scope.reset_current_trace, token)
         scope.set_current_trace("last")
-        depth, raw = 0, minimal._current_trace.get()
+        depth, raw = 0, cast(Any, minimal._current_trace.get())
         while type(raw) is Entry:
             depth, raw = depth + 1, raw.below
         return depth
