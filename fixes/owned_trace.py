@@ -46,11 +46,11 @@ but keeps the iterator keeps it open (and shown in its Context) until it drops i
 never closed keeps it open for ever; a task the run leaves running with a span open is
 cancelled once nobody reads the run. Code between ``run_streamed()`` and the first pull
 does not see the trace. Revoked entries stay referenced by the Contexts that copied them
-until those die (memory, not state). Cost (``nox -s bench``, profiled with cProfile): about
-a hundred more calls per run than the unpatched library (bookkeeping at start, first pull,
-end, and per span), x1.09-1.10 per same-task streamed run on a shared 2-core machine: over
-the 5% budget; without the span count (and so failing ``slow_guardrail``'s spans-closed,
-as the unpatched library does) about x1.07.
+until those die (memory, not state). Cost (``nox -s bench``; profiled with cProfile): about
+fifty more Python-level calls per run than the unpatched library (bookkeeping at the start,
+the first pull, the end and per span; none per event), x1.09-1.12 per same-task streamed run
+on a shared 2-core machine: over the 5% budget. Without the span count (and so failing
+``slow_guardrail``'s spans-closed, as the unpatched library does) about x1.07.
 """
 
 from __future__ import annotations
