@@ -44,8 +44,8 @@ def _ratios(entries: list[dict[str, Any]]) -> str:
 
 def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     chosen = verdict.recommended
-    if chosen is None:
-        return None
+    if chosen is None or not costs.by_fix:
+        return None  # no benchmark file: the report says nothing of costs
     entries = costs.by_fix.get(chosen, [])
     if not any(e["status"] == "measured" for e in entries):
         return f"The cost of {chosen} was not measured (`nox -s bench`)."
