@@ -87,7 +87,7 @@ FAMILY_OF: dict[str, str] = _family_of()
 SCENARIOS = tuple(FAMILY_OF)
 
 FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming_trace",
-         "task_affine_trace", "upstream")
+         "revoke_on_reset", "owned_trace", "upstream")
 """The candidate fixes, one module each in ctxreset.fixes."""
 
 FAULTS = ("crash_interpreter", "block_loop", "ignore_cancel")

@@ -106,6 +106,9 @@ class PatchPoints:
     streaming_result: type[StreamingResult]
     trace_attr: str
     """Attribute of the streaming result holding the run's trace."""
+    run_task_attr: str = "_run_impl_task"
+    """Attribute of the streaming result holding the task that drives the run (set by
+    ``run_streamed``)."""
 
 
 class Fix(Protocol):

@@ -31,6 +31,8 @@ class AgentsLibrary(ScopedTraceLibrary):
             runner=agents.run.Runner,
             streaming_result=result_cls,
             trace_attr="_trace" if "_trace" in fields else "trace",
+            # 0.0.x keeps the run's task as ``_run_impl_task``; later releases ``run_loop_task``.
+            run_task_attr="_run_impl_task" if "_run_impl_task" in fields else "run_loop_task",
         )
 
     def run_task(self, result: Any) -> Optional[asyncio.Task[Any]]:

@@ -33,6 +33,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.answer import answer_block, failure_links
+from ctxreset.report.findings import findings
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
 from ctxreset.report.trust import trust_block
@@ -291,6 +292,7 @@ def build_report(
                 for c in verdict.comparisons
             ],
             "scenario_table": _scenario_table(matrix, verdict),
+            "findings": findings(verdict, costs),
         },
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,

@@ -116,14 +116,14 @@ def test_a_fix_that_regresses_is_never_recommended_whatever_else_it_passes(tmp_p
     _every_cell_of(tmp_path, matrix, "none", broken)
     # Passes everything but one property in one one-task reference the unpatched library gets
     # right: regresses, so it loses to a fix that still fails a property but nowhere worse.
-    _every_cell_of(tmp_path, matrix, "task_affine_trace",
+    _every_cell_of(tmp_path, matrix, "streaming_trace",
                    {"child_task_spans_one_task": ("consumer-spans-attached",)})
     _every_cell_of(tmp_path, matrix, "safe_reset", {"other_task": ("no-leak",)})
     verdict = build_report(merge(tmp_path, matrix, HASH), matrix)["verdict"]
     assert verdict["recommended"] == "safe_reset"
     table = {row["scenario"]: {c["fix"]: c for c in row["cells"]}
              for row in verdict["scenario_table"]}
-    assert table["child_task_spans_one_task"]["task_affine_trace"]["outcome"] == "regresses"
+    assert table["child_task_spans_one_task"]["streaming_trace"]["outcome"] == "regresses"
     assert table["other_task"]["safe_reset"]["outcome"] == "fail"
 
 

@@ -1,0 +1,94 @@
+"""Findings printed under the verdict: what the recommendation does not say on its own.
+
+The rule (``ctxreset.report.verdict``) judges properties only. A maintainer choosing a fix
+also needs to know, from the same results:
+
+- whether the recommended fix is within the cost budget wherever ``nox -s bench`` measured
+  it, and if not, which fixes that regress nowhere are;
+- whether it is at least as good as each released upstream version on every scenario both
+  ran, or where it is not;
+- whether the properties can all hold at once: a fix that passes every property in every
+  cell shows that no two of them conflict on this catalogue.
+
+Each finding is one sentence computed from the verdict and the benchmark files; nothing here
+is written by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ctxreset.bench.costs import Costs
+from ctxreset.report.verdict import BASELINE, ReportVerdict
+
+
+def _over_budget(entries: list[dict[str, Any]]) -> list[str]:
+    """Where a fix's measured cost per run is over the budget (loop, Python)."""
+    return [f"py{e['python']} {e['loop']}" for e in entries
+            if e["status"] == "measured" and e["within_budget"] is False]
+
+
+def _within_budget(entries: list[dict[str, Any]]) -> bool:
+    measured = [e for e in entries if e["status"] == "measured"]
+    return bool(measured) and all(e["within_budget"] for e in measured)
+
+
+def _ratios(entries: list[dict[str, Any]]) -> str:
+    shown = []
+    for entry in entries:
+        ratio: Optional[dict[str, float]] = entry.get("per_run")
+        if entry["status"] == "measured" and ratio is not None:
+            shown.append(f"x{ratio['median']:.3f} on py{entry['python']} {entry['loop']}")
+    return ", ".join(shown)
+
+
+def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
+    chosen = verdict.recommended
+    if chosen is None or not costs.by_fix:
+        return None  # no benchmark file: the report says nothing of costs
+    entries = costs.by_fix.get(chosen, [])
+    if not any(e["status"] == "measured" for e in entries):
+        return f"The cost of {chosen} was not measured (`nox -s bench`)."
+    over = _over_budget(entries)
+    if not over:
+        return (f"{chosen} is within the cost budget per run wherever it was measured "
+                f"({_ratios(entries)}).")
+    cheap = [v.fix for v in verdict.fixes
+             if v.fix not in (BASELINE, chosen) and v.outcome in ("passes", "fails")
+             and _within_budget(costs.by_fix.get(v.fix, []))]
+    alternatives = (f"the fixes that regress nowhere and are within it: {', '.join(cheap)}"
+                    if cheap else "no fix that regresses nowhere is within it")
+    return (f"{chosen} is over the cost budget per run on {', '.join(over)} "
+            f"({_ratios(entries)}); {alternatives}.")
+
+
+def upstream_finding(verdict: ReportVerdict) -> list[str]:
+    chosen = verdict.recommended
+    found = []
+    for comparison in verdict.comparisons:
+        if comparison.fix != chosen or not comparison.compared:
+            continue
+        if comparison.worse:
+            worse = "; ".join(f"{s} ({', '.join(p)})" for s, p in comparison.worse.items())
+            found.append(f"{chosen} is worse than {comparison.release} on {worse}.")
+        else:
+            found.append(f"{chosen} is at least as good as {comparison.release} on every one "
+                         f"of the {comparison.compared} scenarios both ran.")
+    return found
+
+
+def conflict_finding(verdict: ReportVerdict) -> Optional[str]:
+    passing = [v for v in verdict.fixes if v.fix != BASELINE and v.outcome == "passes"]
+    if not passing:
+        return None
+    names = ", ".join(v.fix for v in passing)
+    scenarios = min(len(v.ran_by_scenario) for v in passing)
+    return (f"No two properties conflict on this catalogue: {names} "
+            f"{'passes' if len(passing) == 1 else 'pass'} all {verdict.properties_judged} "
+            f"in every cell run, on {scenarios} scenarios.")
+
+
+def findings(verdict: ReportVerdict, costs: Costs) -> list[str]:
+    """The findings, in the order the report prints them."""
+    found = [conflict_finding(verdict), cost_finding(verdict, costs)]
+    return [text for text in found if text] + upstream_finding(verdict)

@@ -1,0 +1,84 @@
+"""The findings under the verdict (ctxreset/report/findings.py): computed from the results and
+the benchmark files, each able to say the opposite."""
+
+from __future__ import annotations
+
+from ctxreset.bench.costs import read_costs
+from ctxreset.matrix.plan import planned_cells
+from ctxreset.report.build import build_report, render
+from ctxreset.report.merge import merge
+from tests.unit.test_report import HASH, _every_cell_of, _write, _write_bench, matrix  # noqa: F401
+
+
+def _report(results, matrix):  # noqa: F811
+    return build_report(merge(results, matrix, HASH), matrix, read_costs(results / "bench", HASH))
+
+
+def test_a_fix_passing_everything_shows_the_properties_can_all_hold(tmp_path, matrix):  # noqa: F811
+    _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error",)})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {})
+    findings = _report(tmp_path, matrix)["verdict"]["findings"]
+    assert findings[0].startswith("No two properties conflict on this catalogue: context_rerun "
+                                  "passes all 9 in every cell run, on ")
+    assert len(findings) == 1  # no benchmark file: nothing said of costs
+
+
+def test_no_conflict_finding_when_no_fix_passes_everything(tmp_path, matrix):  # noqa: F811
+    _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error",)})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"early_break": ("trace-ended-once",)})
+    findings = _report(tmp_path, matrix)["verdict"]["findings"]
+    assert not any(f.startswith("No two properties conflict") for f in findings)
+
+
+def test_a_recommended_fix_over_budget_names_the_fixes_within_it(tmp_path, matrix):  # noqa: F811
+    # The synthetic bench: context_rerun x1.03 (within 5%), streaming_trace x1.10 (over).
+    _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error", "no-leak")})
+    _every_cell_of(tmp_path, matrix, "streaming_trace", {})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"other_task": ("no-leak",)})
+    _write_bench(tmp_path, matrix)
+    report = _report(tmp_path, matrix)
+    assert report["verdict"]["recommended"] == "streaming_trace"
+    (cost,) = [f for f in report["verdict"]["findings"] if "cost budget" in f]
+    assert cost == ("streaming_trace is over the cost budget per run on py3.11 asyncio "
+                    "(x1.100 on py3.11 asyncio); the fixes that regress nowhere and are "
+                    "within it: context_rerun.")
+    assert cost in render(report, "report.md.j2")
+    assert cost in render(report, "report.html.j2")
+
+
+def test_a_recommended_fix_within_budget_says_so(tmp_path, matrix):  # noqa: F811
+    _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error", "no-leak")})
+    _every_cell_of(tmp_path, matrix, "context_rerun", {})
+    _write_bench(tmp_path, matrix)
+    findings = _report(tmp_path, matrix)["verdict"]["findings"]
+    assert ("context_rerun is within the cost budget per run wherever it was measured "
+            "(x1.030 on py3.11 asyncio).") in findings
+
+
+def test_the_recommended_fix_is_compared_with_each_release(tmp_path, matrix):  # noqa: F811
+    # The releases lose consumer spans; the candidate breaks fewer pairs, one of them where
+    # the releases do not.
+    lost = {"consumer_spans": ("consumer-spans-attached",),
+            "child_task_spans": ("consumer-spans-attached",)}
+    _every_cell_of(tmp_path, matrix, "context_rerun", {"other_task": ("no-leak",)})
+    for cell in planned_cells(matrix, "3.11", ["agents-0.0.12", "agents-newest"]):
+        if not matrix.loop_not_run(cell.loop, "3.11") and not matrix.excluded(
+                cell.target, cell.scenario, cell.loop, "3.11"):
+            _write(tmp_path, cell, lost.get(cell.scenario, ()))
+    report = _report(tmp_path, matrix)
+    assert report["verdict"]["recommended"] == "context_rerun"
+    findings = report["verdict"]["findings"]
+    assert "context_rerun is worse than agents-0.0.12 on other_task (no-leak)." in findings
+    assert "context_rerun is worse than agents-newest on other_task (no-leak)." in findings
+
+
+def test_a_recommended_fix_as_good_as_a_release_says_so(tmp_path, matrix):  # noqa: F811
+    _every_cell_of(tmp_path, matrix, "context_rerun", {})
+    for cell in planned_cells(matrix, "3.11", ["agents-0.0.12"]):
+        if not matrix.loop_not_run(cell.loop, "3.11") and not matrix.excluded(
+                cell.target, cell.scenario, cell.loop, "3.11"):
+            _write(tmp_path, cell, ("no-leak",) if cell.scenario == "other_task" else ())
+    findings = _report(tmp_path, matrix)["verdict"]["findings"]
+    (compared,) = [f for f in findings if "agents-0.0.12" in f]
+    assert compared.startswith("context_rerun is at least as good as agents-0.0.12 on every "
+                               "one of the ")
