@@ -40,6 +40,15 @@ def matrix():
     return load_matrix(DEFAULT_MATRIX_PATH)
 
 
+SHAPED = ("none", "context_rerun", "safe_reset", "streaming_trace")
+"""The fixes _failing gives a shape; every other fix in matrix.yaml passes everything."""
+
+
+def _passing(matrix) -> list[str]:
+    """The fixes that pass every cell of the synthetic run, by name (the tie-break order)."""
+    return sorted(fix for fix in matrix.fixes if fix not in SHAPED)
+
+
 def _failing(cell: CellId) -> tuple[str, ...]:
     """A synthetic run with every kind of cell: the bug unpatched, a fix that regresses, one
     that falls short, one that varies by loop, and one that passes everything."""
@@ -83,7 +92,7 @@ def page_report(tmp_path_factory, matrix):
 
 # --- what the first screen says --------------------------------------------------------------
 
-def test_the_answer_names_the_fix_and_the_usages_that_break_the_others(page_report):
+def test_the_answer_names_the_fix_and_the_usages_that_break_the_others(page_report, matrix):
     report, _ = page_report
     Draft202012Validator(SCHEMA).validate(report)
     (answer,) = report["answers"]
@@ -104,13 +113,13 @@ def test_the_answer_names_the_fix_and_the_usages_that_break_the_others(page_repo
     # One-task references are part of their usage's row, not rows of their own.
     assert ("tool_call_one_task", "unpatched") not in cells
     assert cells[("tool_call", "unpatched")]["reference"]["outcome"] == "pass"
-    # The recommendation: a fix that passes everything (safe_reset_swallow and
-    # task_affine_trace do; the first by name wins), never one that regresses.
-    assert answer["recommended"] == "safe_reset_swallow"
-    assert answer["headline"].startswith("Ship safe_reset_swallow: it passes every property")
+    # The recommendation: a fix that passes everything (every fix but the shaped ones does;
+    # the first by name wins), never one that regresses.
+    first = _passing(matrix)[0]
+    assert answer["recommended"] == first
+    assert answer["headline"].startswith(f"Ship {first}: it passes every property")
     header = next(c for c in answer["columns"] if c["recommended"])
-    assert header["label"] == "safe_reset_swallow" and header["summary"]["text"].startswith(
-        "passes all")
+    assert header["label"] == first and header["summary"]["text"].startswith("passes all")
 
 
 def test_where_names_the_loops_and_pythons_a_failure_is_limited_to():
@@ -179,22 +188,24 @@ def test_the_sweep_timeline_has_a_band_per_outcome_and_marks_breaks_and_heals():
 def test_a_failure_only_under_explored_schedules_shows_in_its_cell(page_report, matrix):
     _, paths = page_report
     merged = merge(paths[".html"].parent.parent / "results", matrix, HASH)
-    found = {"task_affine_trace": ScheduleFindings(breaks={("handoff", "no-leak")},
-                                                   regressions={("handoff", "no-leak")}),
-             "safe_reset_swallow": ScheduleFindings(breaks={("tool_call", "released")})}
+    passing = _passing(matrix)
+    regressed, broken, winner = passing[0], passing[1:-1], passing[-1]
+    found = {regressed: ScheduleFindings(breaks={("handoff", "no-leak")},
+                                         regressions={("handoff", "no-leak")})}
+    found.update({fix: ScheduleFindings(breaks={("tool_call", "released")}) for fix in broken})
     report = build_report(merged, matrix, schedules=found)
     (answer,) = report["answers"]
     cells = {(row["scenario"], c["column"]): c for f in answer["families"]
              for row in f["rows"] for c in row["cells"]}
-    regressing = cells[("handoff", "fix-task_affine_trace")]
+    regressing = cells[("handoff", f"fix-{regressed}")]
     assert (regressing["outcome"], regressing["tag"], regressing["text"]) == (
         "regresses", "REGRESSES", "leak")
     assert regressing["main"]["where"] == "fails on explored schedules only"
-    failing = cells[("tool_call", "fix-safe_reset_swallow")]
+    failing = cells[("tool_call", f"fix-{broken[0]}")]
     assert (failing["outcome"], failing["text"]) == ("fail", "held-open")
-    # Both passed everything in the default order; now the fix that still does wins.
-    assert answer["recommended"] == "upstream"
-    assert answer["headline"].startswith("Ship upstream: it passes every property")
+    # All passed everything in the default order; now the one fix that still does wins.
+    assert answer["recommended"] == winner
+    assert answer["headline"].startswith(f"Ship {winner}: it passes every property")
     assert "Schedules:" in report["trust"]["lines"][-1]
 
 
