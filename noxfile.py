@@ -37,7 +37,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from ctxreset import orchestrate, settings  # noqa: E402
+from ctxreset import interpreters, orchestrate, settings  # noqa: E402
 from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix  # noqa: E402
 from ctxreset.matrix.plan import session_name  # noqa: E402
 
@@ -62,6 +62,8 @@ except (MatrixError, settings.SettingError) as exc:
 ON_CI = os.environ.get("CI", "").lower() == "true"
 RESULTS = ROOT / "results"
 LOGS = ROOT / ".nox" / "logs"
+DURATIONS = ROOT / ".nox" / "session-durations.json"
+"""How long each session took in the last matrix run: the next one deals by it."""
 UNIT_PYTHON = PYTHONS[0]
 LIBRARY_SESSIONS = orchestrate.library_sessions(MATRIX, PYTHONS)
 WHEEL_TARGET = orchestrate.WHEEL_TARGET
@@ -71,7 +73,7 @@ nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = ON_CI
 nox.options.sessions = ["matrix"]
-os.environ["PATH"] = orchestrate.search_path()
+os.environ["PATH"] = interpreters.search_path()
 
 INTERRUPT_GRACE = 20.0
 """Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
@@ -187,7 +189,8 @@ def wheel(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """The default: every session below, one nox process per core, then the report.
+    """The default: every session below, one nox process per core (dealt by how long each
+    took last time, longest first), then the report.
 
     Logs in .nox/logs/. The previous run's cell files move to .nox/previous-results/. Ctrl-C
     keeps every finished cell, marks the rest "not run (interrupted)", still writes the
@@ -196,10 +199,15 @@ def matrix(session: nox.Session) -> None:
              *(job.session for job in orchestrate.checks(MATRIX, PYTHONS))]
     if orchestrate.set_aside_previous_cells(RESULTS, ROOT / ".nox" / "previous-results"):
         session.log("moved the previous run's cells to .nox/previous-results")
+    hands = orchestrate.deal(names, os.cpu_count() or 1, orchestrate.read_durations(DURATIONS))
+    reports = [LOGS / f"matrix-{index}.json" for index in range(1, len(hands) + 1)]
+    for report_file in reports:
+        report_file.unlink(missing_ok=True)
     commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                 "-s", *group, "--", "-n", "1", *session.posargs]
-                for group in orchestrate.deal(names, os.cpu_count() or 1)]
+                 "--report", str(report_file), "-s", *hand, "--", "-n", "1", *session.posargs]
+                for hand, report_file in zip(hands, reports)]
     failed, interrupted = orchestrate.run_processes(commands, LOGS, session.log)
+    orchestrate.remember_durations(reports, DURATIONS)
     if interrupted:
         orchestrate.record_interrupted(RESULTS, MATRIX, PYTHONS)
     report(session)
@@ -222,7 +230,7 @@ def report(session: nox.Session) -> None:
     from ctxreset.report.build import main as write_report
 
     for python in PYTHONS:
-        if orchestrate.find_interpreter(python) is None:
+        if interpreters.find_interpreter(python) is None:
             reason = orchestrate.MISSING_INTERPRETER.format(python=python)
             targets = orchestrate.targets_without_results(RESULTS, MATRIX, python, matrix_hash())
             orchestrate.record_not_run(RESULTS, MATRIX, python, targets, reason)
@@ -251,7 +259,7 @@ def sweep(session: nox.Session) -> None:
     from ctxreset.sweep.driver import sweep_from_matrix
 
     spec = MATRIX.sweep
-    interpreter = orchestrate.find_interpreter(spec.python) if spec else None
+    interpreter = interpreters.find_interpreter(spec.python) if spec else None
     if spec and interpreter is None:
         session.error(f"sweep: python{spec.python} not found on PATH, in pyenv or uv")
     try:

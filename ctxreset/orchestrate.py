@@ -3,8 +3,8 @@
 nox runs in its own environment, without the library under test: this module imports records,
 the matrix and the report only, never the runner, a scenario or a fix.
 
-- ``find_interpreter``: PATH, then pyenv's and uv's installed CPythons (nox never downloads).
-- ``deal``, ``run_processes``: the sessions dealt round-robin to one nox process per core,
+- ``deal``, ``run_processes``: the sessions dealt to one nox process per core by how long
+  each took last time (``remember_durations``: longest first, to the least loaded process),
   run side by side, each into a log of its own.
 - ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
 - ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
@@ -16,10 +16,11 @@ the matrix and the report only, never the runner, a scenario or a fix.
 from __future__ import annotations
 
 import hashlib
-import os
+import json
+import math
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -39,34 +40,61 @@ from ctxreset.records import (
 MISSING_INTERPRETER = "interpreter missing: no python{python} on PATH, in pyenv or uv"
 
 
-def interpreter_dirs() -> list[Path]:
-    """pyenv's and uv's installed CPythons (newest first); PATH is searched before these."""
-    home = Path.home()
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", home / ".pyenv"))
-    uv_root = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", home / ".local/share/uv/python"))
-    found = sorted(pyenv_root.glob("versions/3.*/bin"), reverse=True)
-    found += sorted(uv_root.glob("cpython-3.*/bin"), reverse=True)
-    return found
-
-
-def search_path() -> str:
-    """PATH with the interpreter directories after it."""
-    return os.pathsep.join([os.environ.get("PATH", ""), *map(str, interpreter_dirs())])
-
-
-def find_interpreter(version: str) -> Optional[str]:
-    return shutil.which(f"python{version}", path=search_path())
-
-
 def cell_session_names(matrix: Matrix, pythons: Iterable[str]) -> list[str]:
-    """Target-major, so dealing them out round-robin gives each process a mix of targets."""
+    """Target-major, so a round-robin deal (no durations known yet) gives each process a mix
+    of targets."""
     return [session_name(python, target) for target in matrix.targets for python in pythons]
 
 
-def deal(names: list[str], workers: int) -> list[list[str]]:
-    """``names`` dealt round-robin to ``workers`` processes (no empty hand)."""
+def deal(names: list[str], workers: int,
+         durations: Optional[Mapping[str, float]] = None) -> list[list[str]]:
+    """``names`` dealt to ``workers`` processes (no empty hand) by how long each took last
+    time: longest first, each to the process with the least work so far, so the processes
+    finish together. A session never timed counts as the mean of those that were; with no
+    durations at all every session weighs the same and the deal is round-robin."""
     workers = max(1, min(workers, len(names)))
-    return [names[index::workers] for index in range(workers)]
+    known = {name: seconds for name, seconds in (durations or {}).items() if name in names}
+    guess = sum(known.values()) / len(known) if known else 1.0
+    weight = {name: known.get(name, guess) for name in names}
+    hands: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for name in sorted(names, key=lambda n: -weight[n]):  # stable: ties keep their order
+        lightest = loads.index(min(loads))
+        hands[lightest].append(name)
+        loads[lightest] += weight[name]
+    return hands
+
+
+def read_durations(path: Path) -> dict[str, float]:
+    """Seconds per session name, as remembered in ``path`` ({} when missing or unreadable:
+    the deal then falls back to round-robin)."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {name: float(seconds) for name, seconds in found.items()
+            if isinstance(name, str) and isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool) and math.isfinite(seconds) and seconds >= 0}
+
+
+def remember_durations(reports: Iterable[Path], path: Path) -> dict[str, float]:
+    """Add each session's duration from nox's JSON reports (``nox --report``) to ``path``;
+    sessions that did not run (skipped) keep what was known. Returns the whole table."""
+    durations = read_durations(path)
+    for report in reports:
+        try:
+            sessions = json.loads(report.read_text()).get("sessions", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for entry in sessions:
+            if entry.get("result") in ("success", "failed") and isinstance(
+                    entry.get("duration"), (int, float)):
+                durations[str(entry["name"])] = round(float(entry["duration"]), 3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(durations, indent=1, sort_keys=True) + "\n")
+    return durations
 
 
 def run_processes(commands: list[list[str]], logs: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -19,6 +20,38 @@ def test_sessions_are_dealt_round_robin_without_an_empty_hand():
     assert orchestrate.deal(list("abcde"), 2) == [list("ace"), list("bd")]
     assert orchestrate.deal(["a"], 8) == [["a"]]
     assert orchestrate.deal(list("abc"), 0) == [list("abc")]
+
+
+def test_sessions_are_dealt_longest_first_to_the_least_loaded_process():
+    durations = {"unit": 40.0, "a": 30.0, "b": 20.0, "c": 10.0, "d": 10.0, "gone": 99.0}
+    hands = orchestrate.deal(["a", "b", "c", "d", "unit"], 2, durations)
+    assert hands == [["unit", "c", "d"], ["a", "b"]]  # 60 and 50 s; round-robin gave 80 and 30
+    # a session never timed weighs the mean of the known ones (here 20 s)
+    assert orchestrate.deal(["new", "a", "c"], 2, {"a": 30.0, "c": 10.0}) == [["a"],
+                                                                                 ["new", "c"]]
+
+
+def test_durations_are_remembered_from_nox_reports(tmp_path):
+    store = tmp_path / "durations.json"
+    report = tmp_path / "matrix-1.json"
+    report.write_text(json.dumps({"result": 1, "sessions": [
+        {"name": "unit", "result": "success", "duration": 12.3456},
+        {"name": "tests-3.9(target='x')", "result": "failed", "duration": 4},
+        {"name": "tests-3.14(target='x')", "result": "skipped", "duration": 0.01},
+    ]}))
+    store.write_text(json.dumps({"tests-3.14(target='x')": 7.0, "unit": 1.0}))
+    assert orchestrate.remember_durations([report, tmp_path / "missing.json"], store) == {
+        "unit": 12.346, "tests-3.9(target='x')": 4.0, "tests-3.14(target='x')": 7.0}
+    assert orchestrate.read_durations(store)["unit"] == 12.346
+
+
+@pytest.mark.parametrize("text", ["", "[1, 2]", '{"a": "slow"}', '{"a": -1}', '{"a": NaN}',
+                                  '{"a": true}'])
+def test_unreadable_durations_are_ignored(tmp_path, text):
+    store = tmp_path / "durations.json"
+    store.write_text(text)
+    assert orchestrate.read_durations(store) == {}
+    assert orchestrate.read_durations(tmp_path / "none.json") == {}
 
 
 def test_processes_run_side_by_side_and_report_failures(tmp_path):
