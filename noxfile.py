@@ -16,6 +16,7 @@
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
     nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
     nox -s bench                                  # what each fix costs (not default)
+    nox -s perf -- --rounds 2 --pythons 3.11      # nox vs tox-uv on the same cells (not default)
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
     nox -s flake-check -- 5 3.12                  # every cell of one Python N times
 
@@ -80,16 +81,24 @@ INTERRUPT_GRACE = 20.0
 is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
 
 
-def _install(session: nox.Session, target: str) -> None:
-    """The harness, its pinned test tools, the library under test and the loops; skipped when
-    the reused venv was installed from exactly these inputs (a stamp in the venv)."""
-    constraints = ("-c", f"constraints/{target}.txt")
+def _requirements(target: str) -> tuple[list[str], list[str], str]:
+    """What a venv for ``target`` installs: the harness, its pinned test tools, the library
+    under test and the loops; the optional loops; and the inputs its stamp is a digest of."""
+    constraints = ["-c", f"constraints/{target}.txt"]
     requirement = MATRIX.targets[target].requirement
     required = ["-e", ".[test,server]", *constraints, *([requirement] if requirement else []),
                 *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
                         (ROOT / "pyproject.toml").read_text()])
+    return required, optional, inputs
+
+
+def _install(session: nox.Session, target: str) -> None:
+    """``_requirements(target)``; skipped when the reused venv was installed from exactly
+    these inputs (a stamp in the venv)."""
+    constraints = ("-c", f"constraints/{target}.txt")
+    required, optional, inputs = _requirements(target)
     stamp, digest, current = orchestrate.install_stamp(Path(session.virtualenv.location), inputs)
     if current:
         session.log("requirements unchanged since this venv was installed; not reinstalling")
@@ -343,14 +352,134 @@ def bench(session: nox.Session) -> None:
     Per same-task streamed run and per event (matrix.yaml's ``bench:``; results/bench/; the
     report shows it). ``nox -s bench -- --repeats 5`` passes arguments on to
     ``python -m ctxreset.bench``."""
+    from ctxreset.bench import releases
+    from ctxreset.bench.costs import cost_entry
+    from ctxreset.records import read_json, write_atomically
+
     if MATRIX.bench is None:
         session.skip("matrix.yaml has no bench: section")
-    target = MATRIX.bench.target
+    target, python = MATRIX.bench.target, MATRIX.bench.python
     _install(session, target)
+    compared = releases.release_fixes(MATRIX, target, python)
+    venvs = {target: "python", **{release: _release_venv(session, release, python)
+                                  for _, release in compared}}
+    samples = Path(session.create_tmp()) / "samples.json"
+
+    def sample(on: str, fix: str, loop: str) -> dict[str, object]:
+        """One process: ``fix`` alone on target ``on`` (its venv), its raw timings."""
+        session.run(venvs[on], "-m", "ctxreset.bench", "--target", on, "--loop", loop,
+                    "--only", fix, "--out", str(samples), *session.posargs,
+                    "--repeats", str(releases.REPEATS_PER_PROCESS), silent=True, external=True)
+        return dict(read_json(samples))
+
     for loop in MATRIX.bench.loops:
-        out = RESULTS / "bench" / f"py{MATRIX.bench.python}-{target}-{loop}.json"
+        out = RESULTS / "bench" / f"py{python}-{target}-{loop}.json"
         session.run("python", "-m", "ctxreset.bench", "--target", target, "--loop", loop,
                     "--out", str(out), *session.posargs)
+        entries = []
+        for fix, release in compared:
+            sides = {"baseline": (target, releases.BASELINE, loop), "release": (release, fix, loop)}
+            baseline, timed = releases.alternate(releases.PAIRS,
+                                                 lambda side, s=sides: sample(*s[side]))
+            entries.append(releases.entry(fix, release, baseline, timed, MATRIX.bench.budget))
+        payload = read_json(out)
+        releases.merge_entries(payload, entries)
+        write_atomically(out, payload)
+        for shown in entries:
+            line = cost_entry(payload["bench"], shown)["text"]
+            session.log(f"{shown['fix']} ({shown['target']}, {loop}): {line}")
+
+
+def _release_venv(session: nox.Session, target: str, python: str) -> str:
+    """A venv of its own for a release the bench compares (.nox/bench-releases/<target>),
+    installed like a session's and reused while its inputs are unchanged; its python."""
+    venv = ROOT / ".nox" / "bench-releases" / target
+    required, _, inputs = _requirements(target)
+    stamp, digest, current = orchestrate.install_stamp(venv, inputs)
+    executable = str(venv / "bin" / "python")
+    if not current:
+        interpreter = interpreters.find_interpreter(python)
+        if interpreter is None:
+            session.error(f"bench: python{python} not found on PATH, in pyenv or uv")
+        session.run("uv", "venv", "--quiet", "--clear", "--python", interpreter, str(venv),
+                    external=True)
+        session.run("uv", "pip", "install", "--quiet", "--python", executable, *required,
+                    external=True)  # the optional loops are not the bench's
+        stamp.write_text(digest)
+    return executable
+
+
+@nox.session(python=False)
+def perf(session: nox.Session) -> None:
+    """The same warm cells under nox and under tox with tox-uv, alternately (not default).
+
+    nox -s perf -- --rounds 3 --pythons 3.11 --full   # ctxreset/perf.py; prints medians,
+                                                      # the tox/nox ratio, the cells' limit
+    """
+    from ctxreset import perf as bench_matrix
+    from ctxreset.toxini import CHECK_REQUIRES, env_name
+
+    try:
+        options = bench_matrix.parse_args(session.posargs, PYTHONS)
+    except bench_matrix.PerfArgumentError as exc:
+        session.error(str(exc))
+    pythons = [p for p in options.pythons if interpreters.find_interpreter(p)]
+    for missing in sorted(set(options.pythons) - set(pythons)):
+        session.log(f"python {missing}: not installed here; left out")
+    if not pythons:
+        session.error("perf: none of those Pythons is installed here")
+    pairs = [(p, t) for p in pythons for t in MATRIX.targets if not MATRIX.target_not_run(t, p)]
+    names = [session_name(p, t) for p, t in pairs]
+    work = ROOT / ".nox" / "perf"
+    # tox and tox-uv at the .ci/tools.txt pins, with what toxfile.py imports (so tox needs
+    # no provisioning), in a venv of their own
+    tools = work / "tox-tools"
+    requirements = [orchestrate.tool("tox"), orchestrate.tool("tox-uv"), *CHECK_REQUIRES]
+    stamp, digest, current = orchestrate.install_stamp(tools, "\n".join(requirements))
+    if not current:
+        session.run("uv", "venv", "--quiet", "--clear", "--python", sys.executable, str(tools),
+                    external=True)  # nox's own Python (tox 4.67 needs 3.11 or newer)
+        session.run("uv", "pip", "install", "--quiet", "--python", str(tools / "bin" / "python"),
+                    *requirements, external=True)
+        stamp.write_text(digest)
+    if not (tools / "bin" / "tox").exists():
+        session.error(f"perf: tox did not install for {sys.executable} (it needs Python 3.11+)")
+    cores = os.cpu_count() or 1
+
+    def run(kind: str, out: Path) -> None:
+        if kind == bench_matrix.NOX:
+            hands = orchestrate.deal(names, cores, orchestrate.read_durations(DURATIONS))
+            commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
+                         "-s", *hand, "--", "-n", "1", f"--results-dir={out}"]
+                        for hand in hands]
+            failed, _ = orchestrate.run_processes(commands, work / f"{out.name}-logs",
+                                                  lambda line: None)
+        elif kind == bench_matrix.TOX:
+            command = [str(tools / "bin" / "tox"), "-p", "auto", "-e",
+                       ",".join(env_name(p, t) for p, t in pairs), "--", f"--results-dir={out}"]
+            code = bench_matrix.run_logged(command, work / f"{out.name}.log")
+            failed = [str(work / f"{out.name}.log")] if code else []
+        else:
+            code = bench_matrix.run_logged(
+                [sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__],
+                work / f"{out.name}.log", env={settings.PYTHONS: ",".join(pythons)})
+            failed = [str(work / f"{out.name}.log")] if code else []
+        if failed:
+            session.error(f"perf: {kind} failed; see {', '.join(failed)}")
+
+    kinds = [bench_matrix.NOX, bench_matrix.TOX, *([bench_matrix.FULL] if options.full else [])]
+    timings = bench_matrix.measure(kinds, options.rounds, run, work, session.log)
+    last_nox, last_tox = work / f"nox-{options.rounds}", work / f"tox-{options.rounds}"
+    differing = bench_matrix.differing(last_nox, last_tox)
+    seconds, cells = bench_matrix.cell_work(last_nox)
+    summary = bench_matrix.summarize(timings, seconds, cores)
+    print(bench_matrix.report(summary, timings, cells,
+                              bench_matrix.header(pythons, len(names), cores)))
+    bench_matrix.write_json(work / "perf.json", summary, timings, cells)
+    if differing:
+        session.error(f"perf: nox and tox disagree on {len(differing)} cells, e.g. "
+                      f"{differing[0]} ({last_nox} vs {last_tox})")
+    print(f"nox and tox agree on every cell ({cells} run); figures in {work / 'perf.json'}")
 
 
 @nox.session(python=False)

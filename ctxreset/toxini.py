@@ -29,7 +29,7 @@ def env_name(python: str, target: str) -> str:
 
 def at_least(name: str) -> str:
     """``tox-uv>=1.37.1``: the pin of .ci/tools.txt as the least version tox may run with."""
-    return tool(name).replace("==", ">=")
+    return tool(name).split(";")[0].strip().replace("==", ">=")
 
 
 def render_tox_ini(matrix: Matrix) -> str:
