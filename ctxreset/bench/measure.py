@@ -201,8 +201,8 @@ def summarise(
     for fix, targets in matrix.fixes.items():
         if fix not in timings:
             entries.append({"fix": fix, "status": "n/a", "reason": (
-                f"applies to {', '.join(targets) or 'no target'}, not {target}; another release "
-                "cannot share the process")})
+                f"applies to {', '.join(targets) or 'no target'}, not {target}: another release "
+                "cannot share the process (nox -s bench times it in processes of its own)")})
             continue
         per_run = figure(timings[fix].run_ns(), base.run_ns())
         entry = {
