@@ -89,9 +89,12 @@ def remember_durations(reports: Iterable[Path], path: Path) -> dict[str, float]:
         except (OSError, ValueError, AttributeError):
             continue
         for entry in sessions:
+            # "signatures" starts with the full name (tests-3.11(target='minimal')); "name" is
+            # the function's (tests)
+            names = entry.get("signatures") or [entry.get("name")]
             if entry.get("result") in ("success", "failed") and isinstance(
                     entry.get("duration"), (int, float)):
-                durations[str(entry["name"])] = round(float(entry["duration"]), 3)
+                durations[str(names[0])] = round(float(entry["duration"]), 3)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(durations, indent=1, sort_keys=True) + "\n")
     return durations

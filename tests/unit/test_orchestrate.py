@@ -35,9 +35,12 @@ def test_durations_are_remembered_from_nox_reports(tmp_path):
     store = tmp_path / "durations.json"
     report = tmp_path / "matrix-1.json"
     report.write_text(json.dumps({"result": 1, "sessions": [
-        {"name": "unit", "result": "success", "duration": 12.3456},
-        {"name": "tests-3.9(target='x')", "result": "failed", "duration": 4},
-        {"name": "tests-3.14(target='x')", "result": "skipped", "duration": 0.01},
+        {"name": "unit", "signatures": ["unit", "unit-3.9"], "result": "success",
+         "duration": 12.3456},
+        {"name": "tests", "signatures": ["tests-3.9(target='x')", "tests-3.9"],
+         "result": "failed", "duration": 4},
+        {"name": "tests", "signatures": ["tests-3.14(target='x')"], "result": "skipped",
+         "duration": 0.01},
     ]}))
     store.write_text(json.dumps({"tests-3.14(target='x')": 7.0, "unit": 1.0}))
     assert orchestrate.remember_durations([report, tmp_path / "missing.json"], store) == {
