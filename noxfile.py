@@ -22,16 +22,18 @@
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
-narrows the run. A plain ``nox`` runs ``matrix``: the sessions in one nox process per core
-(ctxreset.orchestrate), then the report.
+narrows the run. A plain ``nox`` runs ``matrix``: each session in a nox process of its own, as
+many at once as cores, longest first (ctxreset.orchestrate), then the report.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 import nox
 
@@ -196,10 +198,26 @@ def wheel(session: nox.Session) -> None:
     session.log(f"without a fix: {bare.strip().splitlines()[-1]} (the ValueError)")
 
 
+def _run_sessions(names: list[str], posargs: list[str], logs: Path,
+                  log: Callable[[str], object]) -> tuple[list[str], bool]:
+    """Each session in a nox process of its own, as many at once as there are cores, longest
+    first (by .nox/session-durations.json, which this run updates): the next starts when one
+    ends. pytest gets ``-n 1``: the processes already fill the cores."""
+    ordered = orchestrate.longest_first(names, orchestrate.read_durations(DURATIONS))
+    shutil.rmtree(logs, ignore_errors=True)
+    reports = [logs / f"matrix-{index}.json" for index in range(1, len(ordered) + 1)]
+    commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
+                 "--report", str(report_file), "-s", name, "--", "-n", "1", *posargs]
+                for name, report_file in zip(ordered, reports)]
+    outcome = orchestrate.run_processes(commands, logs, log, at_once=os.cpu_count() or 1)
+    orchestrate.remember_durations(reports, DURATIONS)
+    return outcome
+
+
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """The default: every session below, one nox process per core (dealt by how long each
-    took last time, longest first), then the report.
+    """The default: every session below, each in a nox process of its own, as many at once
+    as there are cores, longest first (by how long each took last time), then the report.
 
     Logs in .nox/logs/. The previous run's cell files move to .nox/previous-results/. Ctrl-C
     keeps every finished cell, marks the rest "not run (interrupted)", still writes the
@@ -208,15 +226,7 @@ def matrix(session: nox.Session) -> None:
              *(job.session for job in orchestrate.checks(MATRIX, PYTHONS))]
     if orchestrate.set_aside_previous_cells(RESULTS, ROOT / ".nox" / "previous-results"):
         session.log("moved the previous run's cells to .nox/previous-results")
-    hands = orchestrate.deal(names, os.cpu_count() or 1, orchestrate.read_durations(DURATIONS))
-    reports = [LOGS / f"matrix-{index}.json" for index in range(1, len(hands) + 1)]
-    for report_file in reports:
-        report_file.unlink(missing_ok=True)
-    commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                 "--report", str(report_file), "-s", *hand, "--", "-n", "1", *session.posargs]
-                for hand, report_file in zip(hands, reports)]
-    failed, interrupted = orchestrate.run_processes(commands, LOGS, session.log)
-    orchestrate.remember_durations(reports, DURATIONS)
+    failed, interrupted = _run_sessions(names, session.posargs, LOGS, session.log)
     if interrupted:
         orchestrate.record_interrupted(RESULTS, MATRIX, PYTHONS)
     report(session)
@@ -448,12 +458,8 @@ def perf(session: nox.Session) -> None:
 
     def run(kind: str, out: Path) -> None:
         if kind == bench_matrix.NOX:
-            hands = orchestrate.deal(names, cores, orchestrate.read_durations(DURATIONS))
-            commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                         "-s", *hand, "--", "-n", "1", f"--results-dir={out}"]
-                        for hand in hands]
-            failed, _ = orchestrate.run_processes(commands, work / f"{out.name}-logs",
-                                                  lambda line: None)
+            failed, _ = _run_sessions(names, [f"--results-dir={out}"],
+                                      work / f"{out.name}-logs", lambda line: None)
         elif kind == bench_matrix.TOX:
             command = [str(tools / "bin" / "tox"), "-p", "auto", "-e",
                        ",".join(env_name(p, t) for p, t in pairs), "--", f"--results-dir={out}"]

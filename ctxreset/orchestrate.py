@@ -3,9 +3,9 @@
 nox runs in its own environment, without the library under test: this module imports records,
 the matrix and the report only, never the runner, a scenario or a fix.
 
-- ``deal``, ``run_processes``: the sessions dealt to one nox process per core by how long
-  each took last time (``remember_durations``: longest first, to the least loaded process),
-  run side by side, each into a log of its own.
+- ``longest_first``, ``run_processes``: one nox process per session, as many at once as
+  cores, the longest first by how long each took last time (``remember_durations``), the next
+  starting when one ends, each into a log of its own.
 - ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
 - ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
   session will write (a missing interpreter, a target ruled out, Ctrl-C).
@@ -20,6 +20,7 @@ import json
 import math
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,28 +42,23 @@ MISSING_INTERPRETER = "interpreter missing: no python{python} on PATH, in pyenv 
 
 
 def cell_session_names(matrix: Matrix, pythons: Iterable[str]) -> list[str]:
-    """Target-major, so a round-robin deal (no durations known yet) gives each process a mix
-    of targets."""
+    """Target-major: with no durations known yet, the first ones to start are a mix of
+    targets."""
     return [session_name(python, target) for target in matrix.targets for python in pythons]
 
 
-def deal(names: list[str], workers: int,
-         durations: Optional[Mapping[str, float]] = None) -> list[list[str]]:
-    """``names`` dealt to ``workers`` processes (no empty hand) by how long each took last
-    time: longest first, each to the process with the least work so far, so the processes
-    finish together. A session never timed counts as the mean of those that were; with no
-    durations at all every session weighs the same and the deal is round-robin."""
-    workers = max(1, min(workers, len(names)))
+def weights(names: list[str], durations: Optional[Mapping[str, float]]) -> dict[str, float]:
+    """Each session's last duration; one never timed counts as the mean of those that were
+    (1.0 each when none was)."""
     known = {name: seconds for name, seconds in (durations or {}).items() if name in names}
     guess = sum(known.values()) / len(known) if known else 1.0
-    weight = {name: known.get(name, guess) for name in names}
-    hands: list[list[str]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for name in sorted(names, key=lambda n: -weight[n]):  # stable: ties keep their order
-        lightest = loads.index(min(loads))
-        hands[lightest].append(name)
-        loads[lightest] += weight[name]
-    return hands
+    return {name: known.get(name, guess) for name in names}
+
+
+def longest_first(names: list[str], durations: Optional[Mapping[str, float]]) -> list[str]:
+    """``names`` by their last duration, longest first (ties keep their order)."""
+    weight = weights(names, durations)
+    return sorted(names, key=lambda name: -weight[name])
 
 
 def read_durations(path: Path) -> dict[str, float]:
@@ -100,37 +96,57 @@ def remember_durations(reports: Iterable[Path], path: Path) -> dict[str, float]:
     return durations
 
 
-def run_processes(commands: list[list[str]], logs: Path,
-                  log: Callable[[str], object]) -> tuple[list[str], bool]:
-    """Run ``commands`` side by side, each into ``logs/matrix-<n>.log``, and wait for all of
-    them (after Ctrl-C too: they got the same SIGINT and are writing their records). Echo the
-    nox summary lines of each log. Returns the logs of the processes that failed, and whether
-    the run was interrupted."""
+def run_processes(commands: list[list[str]], logs: Path, log: Callable[[str], object],
+                  at_once: Optional[int] = None) -> tuple[list[str], bool]:
+    """Run ``commands``, at most ``at_once`` at a time (default: all side by side), each into
+    ``logs/matrix-<n>.log``, the next one starting as soon as one ends (so a session that
+    takes longer than last time delays no other), and wait for all of them. After Ctrl-C no
+    new one starts and the running ones are waited for (they got the same SIGINT and are
+    writing their records). Echo the nox summary lines of each log. Returns the logs of the
+    processes that failed, and whether the run was interrupted."""
     logs.mkdir(parents=True, exist_ok=True)
-    running = []
-    for index, command in enumerate(commands, 1):
-        path = logs / f"matrix-{index}.log"
-        sessions = command[command.index("-s") + 1:command.index("--")]
-        log(f"nox process {index}: {len(sessions)} sessions, log {path}")
-        with open(path, "w") as stream:
-            running.append((subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT),
-                            path))
+    waiting = list(enumerate(commands, 1))
+    limit = len(commands) if at_once is None else max(1, at_once)
+    running: list[tuple[subprocess.Popen[bytes], Path]] = []
+    finished: list[tuple[subprocess.Popen[bytes], Path]] = []
     interrupted = False
     try:
-        for process, _ in running:
-            process.wait()
+        while waiting or running:
+            while waiting and len(running) < limit:
+                index, command = waiting.pop(0)
+                path = logs / f"matrix-{index}.log"
+                sessions = command[command.index("-s") + 1:command.index("--")]
+                log(f"nox process {index}: {len(sessions)} sessions, log {path}")
+                with open(path, "w") as stream:
+                    running.append((subprocess.Popen(command, stdout=stream,
+                                                     stderr=subprocess.STDOUT), path))
+            ended = [entry for entry in running if entry[0].poll() is not None]
+            finished += ended
+            running = [entry for entry in running if entry not in ended]
+            if not ended:
+                time.sleep(POLL)
     except KeyboardInterrupt:
         interrupted = True
         for process, _ in running:
             process.wait()
+        finished += running
     failed = []
-    for process, path in running:
+    for process, path in sorted(finished, key=lambda entry: commands_order(entry[1])):
         for line in path.read_text().splitlines():
             if line.startswith("nox > *"):
                 log(line[len("nox > "):])
         if process.returncode != 0:
             failed.append(str(path))
     return failed, interrupted
+
+
+POLL = 0.05
+"""Seconds between looks at the running processes."""
+
+
+def commands_order(log_path: Path) -> int:
+    """The command's index from its log's name (matrix-<n>.log)."""
+    return int(log_path.stem.rsplit("-", 1)[1])
 
 
 def set_aside_previous_cells(results: Path, previous: Path) -> bool:

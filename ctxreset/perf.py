@@ -6,10 +6,10 @@
 
 Each round runs every kind once, in an order that rotates from round to round (A B, B A, ...),
 after one untimed warm-up round that makes or checks the venvs: what a developer who ran it
-before gets. nox runs the cell sessions as a plain ``nox`` does (``orchestrate.deal`` by the
-recorded durations, one nox process per core); tox runs the environments of the same
-(Python, target) pairs with ``tox -p auto``, as its tox.ini is written. Each writes its cells
-into a directory of its own under ``.nox/perf/``, and the two must agree cell by cell.
+before gets. nox runs the cell sessions as a plain ``nox`` does (a nox process per session,
+as many at once as cores, longest first by the recorded durations); tox runs the environments
+of the same (Python, target) pairs with ``tox -p auto``, as its tox.ini is written. Each writes
+its cells into a directory of its own under ``.nox/perf/``; the two must agree cell by cell.
 
 It prints each kind's median wall time with its spread, the ratio tox / nox per round (both
 measured in the same round, so load that slows a whole round cancels) with its spread, and
