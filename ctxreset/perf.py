@@ -130,7 +130,7 @@ def cell_work(results: Path) -> tuple[float, int]:
 
 def outcomes(results: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each cell's status and failing properties, by its path under ``results``."""
-    found = {}
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
     for path in cell_files(results):
         try:
             result = read_cell(path).result

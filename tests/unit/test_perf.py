@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,8 @@ def test_summary_medians_ratio_and_the_cells_limit():
 
 
 def _cell(root: Path, scenario: str, status: str, duration: float, failing: bool = False) -> None:
-    properties = {"no-error": {"status": "fail" if failing else "pass", "evidence": []}}
+    properties: dict[str, dict[str, Any]] = {
+        "no-error": {"status": "fail" if failing else "pass", "evidence": []}}
     write_cell(root, CellResult("3.11", "minimal", "none", scenario, "asyncio", status,
                                 properties=properties if status == "checked" else {},
                                 duration_s=duration), {"matrix_hash": "h"})
