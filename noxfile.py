@@ -16,6 +16,7 @@
     nox -s tox-ini                                # regenerate tox.ini from matrix.yaml
     nox -s ci-matrix                              # the GitHub Actions job matrix (JSON)
     nox -s bench                                  # what each fix costs (not default)
+    nox -s perf -- --rounds 2 --pythons 3.11      # nox vs tox-uv on the same cells (not default)
     nox -s sweep -- 0.0.3..0.0.19 newest          # unpatched, per release (slow; not default)
     nox -s flake-check -- 5 3.12                  # every cell of one Python N times
     nox -s explore -- --seeds 200 --target minimal   # every cell under seeded schedules
@@ -23,23 +24,25 @@
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
-narrows the run. A plain ``nox`` runs ``matrix``: the sessions in one nox process per core
-(ctxreset.orchestrate), then the report.
+narrows the run. A plain ``nox`` runs ``matrix``: each session in a nox process of its own, as
+many at once as cores, longest first (ctxreset.orchestrate), then the report.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from ctxreset import candidate, orchestrate, settings  # noqa: E402
+from ctxreset import candidate, interpreters, orchestrate, settings  # noqa: E402
 from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix  # noqa: E402
 from ctxreset.matrix.plan import session_name  # noqa: E402
 from ctxreset.matrix.sources import SourceError  # noqa: E402
@@ -65,6 +68,8 @@ except (MatrixError, settings.SettingError) as exc:
 ON_CI = os.environ.get("CI", "").lower() == "true"
 RESULTS = Path(settings.results_dir() or ROOT / "results")  # `candidate` points it elsewhere
 LOGS = ROOT / ".nox" / "logs"
+DURATIONS = ROOT / ".nox" / "session-durations.json"
+"""How long each session took in the last matrix run: the next one deals by it."""
 UNIT_PYTHON = PYTHONS[0]
 LIBRARY_SESSIONS = orchestrate.library_sessions(MATRIX, PYTHONS)
 WHEEL_TARGET = orchestrate.WHEEL_TARGET
@@ -74,18 +79,27 @@ nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = ON_CI
 nox.options.sessions = ["matrix"]
-os.environ["PATH"] = orchestrate.search_path()
+os.environ["PATH"] = interpreters.search_path()
 
 INTERRUPT_GRACE = 20.0
 """Seconds nox lets pytest finish after Ctrl-C (nox's default, 0.3 s, then SIGTERM and SIGKILL,
 is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
 
 
-def _install(session: nox.Session, target: str) -> None:
-    """The harness, its pinned test tools, the library under test and the loops; skipped when
-    the reused venv was installed from exactly these inputs (a stamp in the venv)."""
+class _Requirements(NamedTuple):
+    """What a venv for one target installs, and the inputs its install stamp is a digest of."""
+
+    required: list[str]
+    optional: list[str]
+    inputs: str
+    constraints: tuple[str, str]
+    library: list[str]
+
+
+def _requirements(target: str, venv: Path) -> _Requirements:
+    """The harness, its pinned test tools, the library under test (a release, or a candidate's
+    checkout, wheel or patched release) and the loops; the optional loops."""
     spec = MATRIX.targets[target]
-    venv = Path(session.virtualenv.location)
     pins = ROOT / f"constraints/{MATRIX.release_of(target)}.txt"
     library, fingerprint = [*([spec.requirement] if spec.requirement else [])], ""
     if spec.source is not None:  # a checkout, a wheel, or a release plus a patch
@@ -95,6 +109,15 @@ def _install(session: nox.Session, target: str) -> None:
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, pins.read_text(),
                         (ROOT / "pyproject.toml").read_text(), fingerprint])
+    return _Requirements(required, optional, inputs, constraints, library)
+
+
+def _install(session: nox.Session, target: str) -> None:
+    """``_requirements(target)``; skipped when the reused venv was installed from exactly
+    these inputs (a stamp in the venv)."""
+    spec = MATRIX.targets[target]
+    venv = Path(session.virtualenv.location)
+    required, optional, inputs, constraints, library = _requirements(target, venv)
     stamp, digest, current = orchestrate.install_stamp(venv, inputs)
     if current:
         session.log("requirements unchanged since this venv was installed; not reinstalling")
@@ -203,9 +226,26 @@ def wheel(session: nox.Session) -> None:
     session.log(f"without a fix: {bare.strip().splitlines()[-1]} (the ValueError)")
 
 
+def _run_sessions(names: list[str], posargs: list[str], logs: Path,
+                  log: Callable[[str], object]) -> tuple[list[str], bool]:
+    """Each session in a nox process of its own, as many at once as there are cores, longest
+    first (by .nox/session-durations.json, which this run updates): the next starts when one
+    ends. pytest gets ``-n 1``: the processes already fill the cores."""
+    ordered = orchestrate.longest_first(names, orchestrate.read_durations(DURATIONS))
+    shutil.rmtree(logs, ignore_errors=True)
+    reports = [logs / f"matrix-{index}.json" for index in range(1, len(ordered) + 1)]
+    commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
+                 "--report", str(report_file), "-s", name, "--", "-n", "1", *posargs]
+                for name, report_file in zip(ordered, reports)]
+    outcome = orchestrate.run_processes(commands, logs, log, at_once=os.cpu_count() or 1)
+    orchestrate.remember_durations(reports, DURATIONS)
+    return outcome
+
+
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """The default: every session below, one nox process per core, then the report.
+    """The default: every session below, each in a nox process of its own, as many at once
+    as there are cores, longest first (by how long each took last time), then the report.
 
     Logs in .nox/logs/. The previous run's cell files move to .nox/previous-results/. Ctrl-C
     keeps every finished cell, marks the rest "not run (interrupted)", still writes the
@@ -214,10 +254,7 @@ def matrix(session: nox.Session) -> None:
              *(job.session for job in orchestrate.checks(MATRIX, PYTHONS))]
     if orchestrate.set_aside_previous_cells(RESULTS, ROOT / ".nox" / "previous-results"):
         session.log("moved the previous run's cells to .nox/previous-results")
-    commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
-                 "-s", *group, "--", "-n", "1", *session.posargs]
-                for group in orchestrate.deal(names, os.cpu_count() or 1)]
-    failed, interrupted = orchestrate.run_processes(commands, LOGS, session.log)
+    failed, interrupted = _run_sessions(names, session.posargs, LOGS, session.log)
     if interrupted:
         orchestrate.record_interrupted(RESULTS, MATRIX, PYTHONS)
     report(session)
@@ -242,7 +279,7 @@ def report(session: nox.Session) -> None:
     from ctxreset.report.screenshot import first_screen
 
     for python in PYTHONS:
-        if orchestrate.find_interpreter(python) is None:
+        if interpreters.find_interpreter(python) is None:
             reason = orchestrate.MISSING_INTERPRETER.format(python=python)
             targets = orchestrate.targets_without_results(RESULTS, MATRIX, python, matrix_hash())
             orchestrate.record_not_run(RESULTS, MATRIX, python, targets, reason)
@@ -274,7 +311,7 @@ def sweep(session: nox.Session) -> None:
     from ctxreset.sweep.driver import sweep_from_matrix
 
     spec = MATRIX.sweep
-    interpreter = orchestrate.find_interpreter(spec.python) if spec else None
+    interpreter = interpreters.find_interpreter(spec.python) if spec else None
     if spec and interpreter is None:
         session.error(f"sweep: python{spec.python} not found on PATH, in pyenv or uv")
     try:
@@ -296,7 +333,7 @@ def candidate_session(session: nox.Session) -> None:
     """
     status = candidate.main(
         list(session.posargs), ROOT, PYTHONS, session_name,
-        lambda python: None if orchestrate.find_interpreter(python) else
+        lambda python: None if interpreters.find_interpreter(python) else
         orchestrate.MISSING_INTERPRETER.format(python=python),
         {"matrix": settings.MATRIX, "results": settings.RESULTS_DIR}, session.log)
     if status:
@@ -411,14 +448,130 @@ def bench(session: nox.Session) -> None:
     Per same-task streamed run and per event (matrix.yaml's ``bench:``; results/bench/; the
     report shows it). ``nox -s bench -- --repeats 5`` passes arguments on to
     ``python -m ctxreset.bench``."""
+    from ctxreset.bench import releases
+    from ctxreset.bench.costs import cost_entry
+    from ctxreset.records import read_json, write_atomically
+
     if MATRIX.bench is None:
         session.skip("matrix.yaml has no bench: section")
-    target = MATRIX.bench.target
+    target, python = MATRIX.bench.target, MATRIX.bench.python
     _install(session, target)
+    compared = releases.release_fixes(MATRIX, target, python)
+    venvs = {target: "python", **{release: _release_venv(session, release, python)
+                                  for _, release in compared}}
+    samples = Path(session.create_tmp()) / "samples.json"
+
+    def sample(on: str, fix: str, loop: str) -> dict[str, object]:
+        """One process: ``fix`` alone on target ``on`` (its venv), its raw timings."""
+        session.run(venvs[on], "-m", "ctxreset.bench", "--target", on, "--loop", loop,
+                    "--only", fix, "--out", str(samples), *session.posargs,
+                    "--repeats", str(releases.REPEATS_PER_PROCESS), silent=True, external=True)
+        return dict(read_json(samples))
+
     for loop in MATRIX.bench.loops:
-        out = RESULTS / "bench" / f"py{MATRIX.bench.python}-{target}-{loop}.json"
+        out = RESULTS / "bench" / f"py{python}-{target}-{loop}.json"
         session.run("python", "-m", "ctxreset.bench", "--target", target, "--loop", loop,
                     "--out", str(out), *session.posargs)
+        entries = []
+        for fix, release in compared:
+            sides = {"baseline": (target, releases.BASELINE, loop), "release": (release, fix, loop)}
+            baseline, timed = releases.alternate(releases.PAIRS,
+                                                 lambda side, s=sides: sample(*s[side]))
+            entries.append(releases.entry(fix, release, baseline, timed, MATRIX.bench.budget))
+        payload = read_json(out)
+        releases.merge_entries(payload, entries)
+        write_atomically(out, payload)
+        for shown in entries:
+            line = cost_entry(payload["bench"], shown)["text"]
+            session.log(f"{shown['fix']} ({shown['target']}, {loop}): {line}")
+
+
+def _release_venv(session: nox.Session, target: str, python: str) -> str:
+    """A venv of its own for a release the bench compares (.nox/bench-releases/<target>),
+    installed like a session's and reused while its inputs are unchanged; its python."""
+    venv = ROOT / ".nox" / "bench-releases" / target
+    required, _, inputs, _, _ = _requirements(target, venv)
+    stamp, digest, current = orchestrate.install_stamp(venv, inputs)
+    executable = str(venv / "bin" / "python")
+    if not current:
+        interpreter = interpreters.find_interpreter(python)
+        if interpreter is None:
+            session.error(f"bench: python{python} not found on PATH, in pyenv or uv")
+        session.run("uv", "venv", "--quiet", "--clear", "--python", interpreter, str(venv),
+                    external=True)
+        session.run("uv", "pip", "install", "--quiet", "--python", executable, *required,
+                    external=True)  # the optional loops are not the bench's
+        stamp.write_text(digest)
+    return executable
+
+
+@nox.session(python=False)
+def perf(session: nox.Session) -> None:
+    """The same warm cells under nox and under tox with tox-uv, alternately (not default).
+
+    nox -s perf -- --rounds 3 --pythons 3.11 --full   # ctxreset/perf.py; prints medians,
+                                                      # the tox/nox ratio, the cells' limit
+    """
+    from ctxreset import perf as bench_matrix
+    from ctxreset.toxini import CHECK_REQUIRES, env_name
+
+    try:
+        options = bench_matrix.parse_args(session.posargs, PYTHONS)
+    except bench_matrix.PerfArgumentError as exc:
+        session.error(str(exc))
+    pythons = [p for p in options.pythons if interpreters.find_interpreter(p)]
+    for missing in sorted(set(options.pythons) - set(pythons)):
+        session.log(f"python {missing}: not installed here; left out")
+    if not pythons:
+        session.error("perf: none of those Pythons is installed here")
+    pairs = [(p, t) for p in pythons for t in MATRIX.targets if not MATRIX.target_not_run(t, p)]
+    names = [session_name(p, t) for p, t in pairs]
+    work = ROOT / ".nox" / "perf"
+    # tox and tox-uv at the .ci/tools.txt pins, with what toxfile.py imports (so tox needs
+    # no provisioning), in a venv of their own
+    tools = work / "tox-tools"
+    requirements = [orchestrate.tool("tox"), orchestrate.tool("tox-uv"), *CHECK_REQUIRES]
+    stamp, digest, current = orchestrate.install_stamp(tools, "\n".join(requirements))
+    if not current:
+        session.run("uv", "venv", "--quiet", "--clear", "--python", sys.executable, str(tools),
+                    external=True)  # nox's own Python (tox 4.67 needs 3.11 or newer)
+        session.run("uv", "pip", "install", "--quiet", "--python", str(tools / "bin" / "python"),
+                    *requirements, external=True)
+        stamp.write_text(digest)
+    if not (tools / "bin" / "tox").exists():
+        session.error(f"perf: tox did not install for {sys.executable} (it needs Python 3.11+)")
+    cores = os.cpu_count() or 1
+
+    def run(kind: str, out: Path) -> None:
+        if kind == bench_matrix.NOX:
+            failed, _ = _run_sessions(names, [f"--results-dir={out}"],
+                                      work / f"{out.name}-logs", lambda line: None)
+        elif kind == bench_matrix.TOX:
+            command = [str(tools / "bin" / "tox"), "-p", "auto", "-e",
+                       ",".join(env_name(p, t) for p, t in pairs), "--", f"--results-dir={out}"]
+            code = bench_matrix.run_logged(command, work / f"{out.name}.log")
+            failed = [str(work / f"{out.name}.log")] if code else []
+        else:
+            code = bench_matrix.run_logged(
+                [sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__],
+                work / f"{out.name}.log", env={settings.PYTHONS: ",".join(pythons)})
+            failed = [str(work / f"{out.name}.log")] if code else []
+        if failed:
+            session.error(f"perf: {kind} failed; see {', '.join(failed)}")
+
+    kinds = [bench_matrix.NOX, bench_matrix.TOX, *([bench_matrix.FULL] if options.full else [])]
+    timings = bench_matrix.measure(kinds, options.rounds, run, work, session.log)
+    last_nox, last_tox = work / f"nox-{options.rounds}", work / f"tox-{options.rounds}"
+    differing = bench_matrix.differing(last_nox, last_tox)
+    seconds, cells = bench_matrix.cell_work(last_nox)
+    summary = bench_matrix.summarize(timings, seconds, cores)
+    print(bench_matrix.report(summary, timings, cells,
+                              bench_matrix.header(pythons, len(names), cores)))
+    bench_matrix.write_json(work / "perf.json", summary, timings, cells)
+    if differing:
+        session.error(f"perf: nox and tox disagree on {len(differing)} cells, e.g. "
+                      f"{differing[0]} ({last_nox} vs {last_tox})")
+    print(f"nox and tox agree on every cell ({cells} run); figures in {work / 'perf.json'}")
 
 
 @nox.session(python=False)

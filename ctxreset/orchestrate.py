@@ -3,9 +3,9 @@
 nox runs in its own environment, without the library under test: this module imports records,
 the matrix and the report only, never the runner, a scenario or a fix.
 
-- ``find_interpreter``: PATH, then pyenv's and uv's installed CPythons (nox never downloads).
-- ``deal``, ``run_processes``: the sessions dealt round-robin to one nox process per core,
-  run side by side, each into a log of its own.
+- ``longest_first``, ``run_processes``: one nox process per session, as many at once as
+  cores, the longest first by how long each took last time (``remember_durations``), the next
+  starting when one ends, each into a log of its own.
 - ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
 - ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
   session will write (a missing interpreter, a target ruled out, Ctrl-C).
@@ -16,10 +16,12 @@ the matrix and the report only, never the runner, a scenario or a fix.
 from __future__ import annotations
 
 import hashlib
-import os
+import json
+import math
 import shutil
 import subprocess
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -39,67 +41,112 @@ from ctxreset.records import (
 MISSING_INTERPRETER = "interpreter missing: no python{python} on PATH, in pyenv or uv"
 
 
-def interpreter_dirs() -> list[Path]:
-    """pyenv's and uv's installed CPythons (newest first); PATH is searched before these."""
-    home = Path.home()
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", home / ".pyenv"))
-    uv_root = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", home / ".local/share/uv/python"))
-    found = sorted(pyenv_root.glob("versions/3.*/bin"), reverse=True)
-    found += sorted(uv_root.glob("cpython-3.*/bin"), reverse=True)
-    return found
-
-
-def search_path() -> str:
-    """PATH with the interpreter directories after it."""
-    return os.pathsep.join([os.environ.get("PATH", ""), *map(str, interpreter_dirs())])
-
-
-def find_interpreter(version: str) -> Optional[str]:
-    return shutil.which(f"python{version}", path=search_path())
-
-
 def cell_session_names(matrix: Matrix, pythons: Iterable[str]) -> list[str]:
-    """Target-major, so dealing them out round-robin gives each process a mix of targets."""
+    """Target-major: with no durations known yet, the first ones to start are a mix of
+    targets."""
     return [session_name(python, target) for target in matrix.targets for python in pythons]
 
 
-def deal(names: list[str], workers: int) -> list[list[str]]:
-    """``names`` dealt round-robin to ``workers`` processes (no empty hand)."""
-    workers = max(1, min(workers, len(names)))
-    return [names[index::workers] for index in range(workers)]
+def weights(names: list[str], durations: Optional[Mapping[str, float]]) -> dict[str, float]:
+    """Each session's last duration; one never timed counts as the mean of those that were
+    (1.0 each when none was)."""
+    known = {name: seconds for name, seconds in (durations or {}).items() if name in names}
+    guess = sum(known.values()) / len(known) if known else 1.0
+    return {name: known.get(name, guess) for name in names}
 
 
-def run_processes(commands: list[list[str]], logs: Path,
-                  log: Callable[[str], object]) -> tuple[list[str], bool]:
-    """Run ``commands`` side by side, each into ``logs/matrix-<n>.log``, and wait for all of
-    them (after Ctrl-C too: they got the same SIGINT and are writing their records). Echo the
-    nox summary lines of each log. Returns the logs of the processes that failed, and whether
-    the run was interrupted."""
+def longest_first(names: list[str], durations: Optional[Mapping[str, float]]) -> list[str]:
+    """``names`` by their last duration, longest first (ties keep their order)."""
+    weight = weights(names, durations)
+    return sorted(names, key=lambda name: -weight[name])
+
+
+def read_durations(path: Path) -> dict[str, float]:
+    """Seconds per session name, as remembered in ``path`` ({} when missing or unreadable:
+    the deal then falls back to round-robin)."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {name: float(seconds) for name, seconds in found.items()
+            if isinstance(name, str) and isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool) and math.isfinite(seconds) and seconds >= 0}
+
+
+def remember_durations(reports: Iterable[Path], path: Path) -> dict[str, float]:
+    """Add each session's duration from nox's JSON reports (``nox --report``) to ``path``;
+    sessions that did not run (skipped) keep what was known. Returns the whole table."""
+    durations = read_durations(path)
+    for report in reports:
+        try:
+            sessions = json.loads(report.read_text()).get("sessions", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for entry in sessions:
+            # "signatures" starts with the full name (tests-3.11(target='minimal')); "name" is
+            # the function's (tests)
+            names = entry.get("signatures") or [entry.get("name")]
+            if entry.get("result") in ("success", "failed") and isinstance(
+                    entry.get("duration"), (int, float)):
+                durations[str(names[0])] = round(float(entry["duration"]), 3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(durations, indent=1, sort_keys=True) + "\n")
+    return durations
+
+
+def run_processes(commands: list[list[str]], logs: Path, log: Callable[[str], object],
+                  at_once: Optional[int] = None) -> tuple[list[str], bool]:
+    """Run ``commands``, at most ``at_once`` at a time (default: all side by side), each into
+    ``logs/matrix-<n>.log``, the next one starting as soon as one ends (so a session that
+    takes longer than last time delays no other), and wait for all of them. After Ctrl-C no
+    new one starts and the running ones are waited for (they got the same SIGINT and are
+    writing their records). Echo the nox summary lines of each log. Returns the logs of the
+    processes that failed, and whether the run was interrupted."""
     logs.mkdir(parents=True, exist_ok=True)
-    running = []
-    for index, command in enumerate(commands, 1):
-        path = logs / f"matrix-{index}.log"
-        sessions = command[command.index("-s") + 1:command.index("--")]
-        log(f"nox process {index}: {len(sessions)} sessions, log {path}")
-        with open(path, "w") as stream:
-            running.append((subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT),
-                            path))
+    waiting = list(enumerate(commands, 1))
+    limit = len(commands) if at_once is None else max(1, at_once)
+    running: list[tuple[subprocess.Popen[bytes], Path]] = []
+    finished: list[tuple[subprocess.Popen[bytes], Path]] = []
     interrupted = False
     try:
-        for process, _ in running:
-            process.wait()
+        while waiting or running:
+            while waiting and len(running) < limit:
+                index, command = waiting.pop(0)
+                path = logs / f"matrix-{index}.log"
+                sessions = command[command.index("-s") + 1:command.index("--")]
+                log(f"nox process {index}: {len(sessions)} sessions, log {path}")
+                with open(path, "w") as stream:
+                    running.append((subprocess.Popen(command, stdout=stream,
+                                                     stderr=subprocess.STDOUT), path))
+            ended = [entry for entry in running if entry[0].poll() is not None]
+            finished += ended
+            running = [entry for entry in running if entry not in ended]
+            if not ended:
+                time.sleep(POLL)
     except KeyboardInterrupt:
         interrupted = True
         for process, _ in running:
             process.wait()
+        finished += running
     failed = []
-    for process, path in running:
+    for process, path in sorted(finished, key=lambda entry: commands_order(entry[1])):
         for line in path.read_text().splitlines():
             if line.startswith("nox > *"):
                 log(line[len("nox > "):])
         if process.returncode != 0:
             failed.append(str(path))
     return failed, interrupted
+
+
+POLL = 0.05
+"""Seconds between looks at the running processes."""
+
+
+def commands_order(log_path: Path) -> int:
+    """The command's index from its log's name (matrix-<n>.log)."""
+    return int(log_path.stem.rsplit("-", 1)[1])
 
 
 def set_aside_previous_cells(results: Path, previous: Path) -> bool:

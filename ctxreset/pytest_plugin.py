@@ -8,7 +8,9 @@ configuration loads it for every test run in this repository).
   ``CTXRESET_CELL_TIMEOUT``); matrix.yaml and these are checked before anything is collected
   (one line, exit 2).
 - Parametrizes any test that takes a ``cell`` argument with every planned cell of the chosen
-  targets on this interpreter (ids from ``ctxreset.matrix.plan.cell_test_id``), and gives it
+  targets on this interpreter that matrix.yaml does not rule out (those are recorded "not
+  run" with the reason at the session start; ids from ``ctxreset.matrix.plan.cell_test_id``),
+  and gives it
   ``results_sink`` (writes the cell's file), ``cell_timeout`` and ``library_of`` (the adapter for
   a target id).
 - Writes the session's record ahead (as interrupted) and at the finish, beside the cells.
@@ -35,8 +37,8 @@ from ctxreset.libraries import (
     library_name,
 )
 from ctxreset.matrix.loader import Matrix, MatrixError, load_matrix, matrix_hash, short_python
-from ctxreset.matrix.plan import cell_test_id, planned_cells
-from ctxreset.records import CellResult, provenance, write_cell, write_session
+from ctxreset.matrix.plan import cell_test_id, planned_cells, ruled_out
+from ctxreset.records import CellResult, not_run, provenance, write_cell, write_session
 from ctxreset.run.netguard import BLOCKED_ATTEMPTS
 from ctxreset.settings import DEFAULT_TIMEOUT, SettingError, positive_seconds
 
@@ -128,19 +130,38 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every planned cell of the chosen targets on this interpreter, for a ``cell`` argument."""
+    """Every planned cell of the chosen targets on this interpreter that matrix.yaml does not
+    rule out, for a ``cell`` argument (the ruled-out ones are recorded at the session start,
+    without a test each: half the cells of some targets, at a few ms of pytest apiece)."""
     if "cell" in metafunc.fixturenames:
         config = metafunc.config
-        cells = planned_cells(config.stash[MATRIX_KEY], platform.python_version(),
-                              config.stash[TARGETS_KEY])
+        matrix = config.stash[MATRIX_KEY]
+        cells = [cell for cell in planned_cells(matrix, platform.python_version(),
+                                                config.stash[TARGETS_KEY])
+                 if not ruled_out(matrix, cell)]
         metafunc.parametrize("cell", cells, ids=[cell_test_id(c) for c in cells])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Write this session's record ahead, as interrupted (pytest's exit status 2): if the
     process is killed before it finishes (nox escalates Ctrl-C to SIGKILL; an OOM kill), the
-    cells it never reached are reported "not run (interrupted)". Replaced at the finish."""
+    cells it never reached are reported "not run (interrupted)". Replaced at the finish.
+    And record "not run", with the reason, each cell of the chosen targets that matrix.yaml
+    rules out on this interpreter (they get no test)."""
     _write_session_record(session, int(pytest.ExitCode.INTERRUPTED))
+    _record_ruled_out(session.config)
+
+
+def _record_ruled_out(config: pytest.Config) -> None:
+    root = config.getoption("--results-dir")
+    if not root or hasattr(config, "workerinput") or MATRIX_KEY not in config.stash:
+        return
+    matrix = config.stash[MATRIX_KEY]
+    env = provenance(matrix_hash())
+    for cell in planned_cells(matrix, platform.python_version(), config.stash[TARGETS_KEY]):
+        reason = ruled_out(matrix, cell)
+        if reason:
+            write_cell(Path(root), not_run(cell, reason), env)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

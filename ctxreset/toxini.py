@@ -1,7 +1,10 @@
 """tox.ini, generated from matrix.yaml: the same cells as nox, as tox environments.
 
 One environment per (python, target) that matrix.yaml lets install, named by factors, e.g.
-``py312-agents0011``. ``nox -s tox-ini`` writes the file; a test fails when it has drifted.
+``py312-agents0011``. tox-uv makes the environments (required, at least the version
+.ci/tools.txt pins), with the interpreters on PATH only: toxfile.py puts there the ones nox
+finds (``ctxreset.interpreters``). ``nox -s tox-ini`` writes the file; a test fails when it
+has drifted.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ctxreset.matrix.loader import Matrix
+from ctxreset.orchestrate import tool
 
 CHECK_REQUIRES = ("pyyaml>=6", "jsonschema>=4.18", "packaging>=21")
 """What toxfile.py's check of matrix.yaml imports (pyproject's dependencies, less jinja2)."""
@@ -21,6 +25,11 @@ def factor(target: str) -> str:
 
 def env_name(python: str, target: str) -> str:
     return f"py{python.replace('.', '')}-{factor(target)}"
+
+
+def at_least(name: str) -> str:
+    """``tox-uv>=1.37.1``: the pin of .ci/tools.txt as the least version tox may run with."""
+    return tool(name).split(";")[0].strip().replace("==", ">=")
 
 
 def render_tox_ini(matrix: Matrix) -> str:
@@ -38,10 +47,12 @@ def render_tox_ini(matrix: Matrix) -> str:
         "# tests/unit/test_toxini.py fails while this file differs from what matrix.yaml gives.",
         "# Left out (matrix.yaml says they cannot install): " + (", ".join(ruled_out) or "none"),
         "# toxfile.py (loaded by tox itself) checks matrix.yaml before any environment is made;",
-        "# `requires` gives tox what the check imports (tox provisions it when missing).",
+        "# `requires` gives tox tox-uv and what the check imports (tox provisions them when",
+        "# missing); toxfile.py also puts pyenv's and uv's Pythons on PATH, as nox finds them.",
         "[tox]",
         "requires =",
-        "    tox>=4",
+        f"    {at_least('tox')}",
+        f"    {at_least('tox-uv')}",
         *(f"    {requirement}" for requirement in CHECK_REQUIRES),
         "env_list =",
         *(f"    {env}" for env in envs),
@@ -50,6 +61,7 @@ def render_tox_ini(matrix: Matrix) -> str:
         "[testenv]",
         "description = every fix x scenario x loop of one target; writes results/",
         "skip_install = true",
+        "uv_python_preference = only-system",
         "deps =",
         "    -e .[test,server]",
         *(f"    {requirement}" for requirement in loops),

@@ -52,10 +52,10 @@ from typing import Any, Callable, Optional
 from ctxreset import fixes
 from ctxreset.bench.stats import (
     Spread,
+    figure,
     format_ns,
     format_ratio,
     per_event,
-    ratios,
     spread,
     within_budget,
 )
@@ -192,19 +192,6 @@ def measure(library: Library, measured: list[str], settings: Settings) -> dict[s
     return timings
 
 
-def _figure(values: list[float], baseline: list[float]) -> dict[str, Any]:
-    """Absolute spread and the spread of per-repeat ratios (None: a baseline slope was <= 0,
-    which only happens when the long script is too short to rise above the noise)."""
-    usable = all(b > 0 for b in baseline)
-    ratio = _rounded(spread(ratios(values, baseline)), 4) if usable else None
-    return {"ns": _rounded(spread(values), 1), "ratio": ratio,
-            "per_repeat_ns": [round(v, 1) for v in values]}
-
-
-def _rounded(values: Spread, digits: int) -> dict[str, float]:
-    return {name: round(value, digits) for name, value in values.to_dict().items()}
-
-
 def summarise(
     matrix: Matrix, target: str, timings: dict[str, FixTimings], budget: float
 ) -> list[dict[str, Any]]:
@@ -214,15 +201,15 @@ def summarise(
     for fix, targets in matrix.fixes.items():
         if fix not in timings:
             entries.append({"fix": fix, "status": "n/a", "reason": (
-                f"applies to {', '.join(targets) or 'no target'}, not {target}; another release "
-                "cannot share the process")})
+                f"applies to {', '.join(targets) or 'no target'}, not {target}: another release "
+                "cannot share the process (nox -s bench times it in processes of its own)")})
             continue
-        per_run = _figure(timings[fix].run_ns(), base.run_ns())
+        per_run = figure(timings[fix].run_ns(), base.run_ns())
         entry = {
             "fix": fix,
             "status": "baseline" if fix == BASELINE else "measured",
             "per_run": per_run,
-            "per_event": _figure(timings[fix].event_ns(), base.event_ns()),
+            "per_event": figure(timings[fix].event_ns(), base.event_ns()),
             # per run, the baseline is never <= 0, so per_run["ratio"] is always there
             "within_budget": None if fix == BASELINE else within_budget(
                 Spread.from_dict(per_run["ratio"]), budget),
@@ -347,6 +334,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.add_argument(f"--{name}", type=_at_least(name, 10 if name == "long-deltas" else 1),
                             metavar="N")
     parser.add_argument("--out", type=Path, metavar="FILE.json")
+    parser.add_argument("--only", metavar="FIX", help="time this fix alone and write its raw "
+                        "samples (one process of a pair the release comparison alternates)")
     args = parser.parse_args(argv)
     try:
         matrix = load_matrix()
@@ -354,6 +343,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         if settings.target not in matrix.targets:
             raise BenchError(f"--target: bad value {settings.target!r}; allowed: "
                              f"{', '.join(matrix.targets)}")
+        if args.only is not None:
+            if args.only not in matrix.fixes_for(settings.target):
+                raise BenchError(f"--only: {args.only!r} does not apply to {settings.target}")
+            timings = measure(_library_for(matrix, settings.target), [args.only], settings)
+            write_atomically(args.out or Path("samples.json"), {
+                "fix": args.only, "target": settings.target, "loop": settings.loop,
+                "run_ns": timings[args.only].run_ns(), "event_ns": timings[args.only].event_ns()})
+            return 0
         payload = run_bench(matrix, settings)
     except (MatrixError, BenchError, LoopUnavailable, ValueError) as exc:
         print(f"ctxreset.bench.measure: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,17 @@ def format_ns(ns: float) -> str:
     if abs(ns) >= 1e5:
         return f"{ns / 1e3:.0f} us"
     return f"{ns / 1e3:.1f} us"
+
+
+def figure(values: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
+    """Absolute spread and the spread of the ratios ``values[i] / baseline[i]`` (None: a
+    baseline value was <= 0, which only a per-event slope lost in the noise gives)."""
+    usable = all(b > 0 for b in baseline)
+    ratio: Optional[dict[str, float]] = (
+        _rounded(spread(ratios(values, baseline)), 4) if usable else None)
+    return {"ns": _rounded(spread(values), 1), "ratio": ratio,
+            "per_repeat_ns": [round(v, 1) for v in values]}
+
+
+def _rounded(values: Spread, digits: int) -> dict[str, float]:
+    return {name: round(value, digits) for name, value in values.to_dict().items()}

@@ -67,7 +67,10 @@ def run_cell(
     started = time.perf_counter()
     # Everything alive now belongs to the process, not to this cell: freeze it, so the full
     # collections below (which drive async generator finalizers deterministically) scan only
-    # this cell's objects. Without this they dominate a cell's time.
+    # this cell's objects. Without this they dominate a cell's time. Collect first: the last
+    # cell's loop, tasks and probe become garbage only when it returns, and frozen they would
+    # never be freed (every later cell's asyncio.all_tasks() would walk them all).
+    gc.collect()
     gc.freeze()
     try:
         event_loop = new_loop(loop) if seed is None else new_seeded_loop(seed)

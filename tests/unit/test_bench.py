@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from ctxreset.bench import releases
+from ctxreset.bench.costs import cost_entry
 from ctxreset.bench.measure import FixTimings, Sample, main, summarise
 from ctxreset.bench.stats import (
     Spread,
@@ -111,3 +113,72 @@ def test_smoke_writes_a_file_of_the_documented_shape(tmp_path, capsys):
 def test_a_target_not_installed_here_is_refused(tmp_path, capsys, matrix):
     assert main(["--target", "agents-9", "--out", str(tmp_path / "x.json")]) == 2
     assert "--target: bad value 'agents-9'" in capsys.readouterr().err
+
+
+def test_only_writes_one_fix_raw_samples(tmp_path):
+    """One process of a release pair: the fix alone, its per-repeat timings."""
+    out = tmp_path / "samples.json"
+    arguments = ["--target", "minimal", "--loop", "asyncio", "--repeats", "2", "--runs", "3",
+                 "--long-deltas", "400", "--long-runs", "1", "--only", "none", "--out", str(out)]
+    assert main(arguments) == 0
+    samples = json.loads(out.read_text())
+    assert (samples["fix"], samples["target"], samples["loop"]) == ("none", "minimal", "asyncio")
+    assert len(samples["run_ns"]) == 2 and len(samples["event_ns"]) == 2
+    assert main([*arguments[:-4], "--only", "upstream", "--out", str(out)]) == 2
+
+
+def test_released_fixes_are_compared_on_each_release_they_are(matrix):
+    assert releases.release_fixes(matrix, "agents-0.0.11", "3.11") == [
+        ("upstream", "agents-0.0.12"), ("upstream", "agents-newest")]
+    # agents-newest does not install on 3.9 (matrix.yaml)
+    assert releases.release_fixes(matrix, "agents-0.0.11", "3.9") == [
+        ("upstream", "agents-0.0.12")]
+
+
+def test_processes_alternate_pair_by_pair_and_each_pair_gives_one_ratio():
+    calls: list[str] = []
+    slow = iter([1.0, 1.0, 2.0, 2.0, 1.0, 1.0])  # the second pair ran on a loaded machine
+
+    def run(side: str) -> dict:
+        calls.append(side)
+        scale = next(slow)
+        cost = 1.1 if side == "release" else 1.0
+        return {"run_ns": [100 * cost * scale, 90 * cost * scale, 110 * cost * scale],
+                "event_ns": [10 * scale, 10 * scale, 10 * scale]}
+
+    baseline, release = releases.alternate(3, run)
+    assert calls == ["baseline", "release", "release", "baseline", "baseline", "release"]
+    entry = releases.entry("upstream", "agents-0.0.12", baseline, release, 0.05)
+    assert entry["status"] == "measured" and entry["target"] == "agents-0.0.12"
+    # each process's median run (100, 200, 100 baseline), ratio 1.1 in every pair
+    assert entry["per_run"]["ns"]["median"] == pytest.approx(110.0)
+    assert entry["per_run"]["ratio"]["median"] == pytest.approx(1.1)
+    assert entry["per_run"]["ratio"]["low"] == pytest.approx(1.1)
+    assert entry["per_event"]["ratio"]["median"] == pytest.approx(1.0)
+    assert entry["within_budget"] is False
+    assert entry["method"] == ("3 pairs of alternating processes (one venv per release), "
+                               "3 repeats each")
+
+
+def test_release_entries_take_the_place_of_the_not_applicable_one():
+    payload = {"bench": {"fixes": [{"fix": "none"}, {"fix": "upstream", "status": "n/a"},
+                                   {"fix": "safe_reset"}]}}
+    releases.merge_entries(payload, [{"fix": "upstream", "target": "a"},
+                                     {"fix": "upstream", "target": "b"}])
+    assert payload["bench"]["fixes"] == [{"fix": "none"}, {"fix": "upstream", "target": "a"},
+                                         {"fix": "upstream", "target": "b"},
+                                         {"fix": "safe_reset"}]
+
+
+def test_the_report_line_of_a_release_says_how_it_was_timed():
+    bench = {"python": "3.11", "loop": "asyncio", "target": "agents-0.0.11", "repeats": 40,
+             "baseline": "none", "budget": 0.05}
+    figure = {"ns": {"median": 1e5}, "ratio": {"median": 0.97, "q1": 0.95, "q3": 0.99,
+                                                "low": 0.9, "high": 1.02}}
+    shown = cost_entry(bench, {"fix": "upstream", "status": "measured",
+                               "target": "agents-0.0.12", "method": "6 pairs of processes",
+                               "per_run": figure, "per_event": figure, "within_budget": True})
+    assert shown["target"] == "agents-0.0.12"
+    assert shown["text"] == ("cost per run x0.970 (IQR 0.950-0.990), per event x0.970 (IQR "
+                             "0.950-0.990); within the 5% budget per run [py3.11 asyncio, "
+                             "agents-0.0.12 vs agents-0.0.11 none, 6 pairs of processes]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -15,10 +16,40 @@ from ctxreset.records import INTERRUPTED, cell_files, cell_path, not_run, read_c
 MATRIX = load_matrix(DEFAULT_MATRIX_PATH)
 
 
-def test_sessions_are_dealt_round_robin_without_an_empty_hand():
-    assert orchestrate.deal(list("abcde"), 2) == [list("ace"), list("bd")]
-    assert orchestrate.deal(["a"], 8) == [["a"]]
-    assert orchestrate.deal(list("abc"), 0) == [list("abc")]
+def test_sessions_start_longest_first_by_their_last_durations():
+    durations = {"unit": 40.0, "a": 30.0, "b": 20.0, "c": 10.0, "gone": 99.0}
+    assert orchestrate.longest_first(["a", "b", "c", "unit"], durations) == ["unit", "a", "b",
+                                                                             "c"]
+    # a session never timed weighs the mean of the known ones (here 20 s); ties keep order
+    assert orchestrate.longest_first(["c", "new", "b", "a"], {"a": 30.0, "c": 10.0}) == [
+        "a", "new", "b", "c"]
+    assert orchestrate.longest_first(["x", "y"], {}) == ["x", "y"]
+
+
+def test_durations_are_remembered_from_nox_reports(tmp_path):
+    store = tmp_path / "durations.json"
+    report = tmp_path / "matrix-1.json"
+    report.write_text(json.dumps({"result": 1, "sessions": [
+        {"name": "unit", "signatures": ["unit", "unit-3.9"], "result": "success",
+         "duration": 12.3456},
+        {"name": "tests", "signatures": ["tests-3.9(target='x')", "tests-3.9"],
+         "result": "failed", "duration": 4},
+        {"name": "tests", "signatures": ["tests-3.14(target='x')"], "result": "skipped",
+         "duration": 0.01},
+    ]}))
+    store.write_text(json.dumps({"tests-3.14(target='x')": 7.0, "unit": 1.0}))
+    assert orchestrate.remember_durations([report, tmp_path / "missing.json"], store) == {
+        "unit": 12.346, "tests-3.9(target='x')": 4.0, "tests-3.14(target='x')": 7.0}
+    assert orchestrate.read_durations(store)["unit"] == 12.346
+
+
+@pytest.mark.parametrize("text", ["", "[1, 2]", '{"a": "slow"}', '{"a": -1}', '{"a": NaN}',
+                                  '{"a": true}'])
+def test_unreadable_durations_are_ignored(tmp_path, text):
+    store = tmp_path / "durations.json"
+    store.write_text(text)
+    assert orchestrate.read_durations(store) == {}
+    assert orchestrate.read_durations(tmp_path / "none.json") == {}
 
 
 def test_processes_run_side_by_side_and_report_failures(tmp_path):
@@ -35,6 +66,31 @@ def test_processes_run_side_by_side_and_report_failures(tmp_path):
                     f"nox process 2: 1 sessions, log {logs[1]}",
                     "* a: success", "* b: failed"]
     assert logs[0].read_text() == "nox > * a: success\n"
+
+
+def test_at_most_so_many_run_at_once_and_the_next_starts_when_one_ends(tmp_path):
+    """Three commands, two at a time: the third starts only once one of the first two ended
+    (each records when it started and ended; no time is asserted, only the order)."""
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    script = ("import sys, time, pathlib; d = pathlib.Path(sys.argv[2]); "
+              "(d / (sys.argv[1] + '.start')).write_text(str(time.monotonic())); "
+              "time.sleep(float(sys.argv[3])); "
+              "(d / (sys.argv[1] + '.end')).write_text(str(time.monotonic())); "
+              "print('nox > * ' + sys.argv[1])")
+    commands = [[sys.executable, "-c", script, name, str(stamps), pause, "-s", name, "--"]
+                for name, pause in (("a", "0.5"), ("b", "0.1"), ("c", "0"))]
+    said: list[str] = []
+    failed, interrupted = orchestrate.run_processes(commands, tmp_path / "logs", said.append,
+                                                    at_once=2)
+    assert failed == [] and not interrupted
+
+    def at(name: str, event: str) -> float:
+        return float((stamps / f"{name}.{event}").read_text())
+
+    assert at("c", "start") >= at("b", "end")  # c waited for a free slot
+    assert at("b", "start") < at("a", "end")  # a and b ran side by side
+    assert said[-3:] == ["* a", "* b", "* c"]  # summaries in command order
 
 
 def test_previous_cells_are_set_aside_and_others_stay(tmp_path):

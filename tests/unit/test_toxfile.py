@@ -32,9 +32,23 @@ def toxfile(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     return importlib.import_module("toxfile")
 
 
-def test_the_hook_passes_the_real_matrix(toxfile):
+def test_the_hook_passes_the_real_matrix(toxfile, monkeypatch):
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # the hook extends it: restored after
     assert toxfile.matrix_problem() is None
     toxfile.tox_add_core_config(None, None)
+
+
+def test_the_hook_gives_tox_the_interpreters_nox_finds(toxfile, tmp_path, monkeypatch):
+    """pyenv's and uv's Pythons go on PATH, where tox-uv looks (tox.ini: only-system)."""
+    bin_dir = tmp_path / "pyenv" / "versions" / "3.97.1" / "bin"
+    bin_dir.mkdir(parents=True)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.setenv("PATH", "/only/this")
+    toxfile.tox_add_core_config(None, None)
+    assert os.environ["PATH"] == os.pathsep.join(["/only/this", str(bin_dir)])
+    text = (ROOT / "tox.ini").read_text()
+    assert "\nuv_python_preference = only-system\n" in text
+    assert "\n    tox-uv>=" in text
 
 
 def test_the_hook_refuses_a_bad_matrix_with_one_line(toxfile, tmp_path, monkeypatch, capsys):

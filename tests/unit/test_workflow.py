@@ -217,7 +217,7 @@ def test_every_tool_version_is_written_once():
     pins = {name: version for name, _, version in (
         line.split("#")[0].strip().partition("==") for line in TOOLS.read_text().splitlines())
         if name}
-    assert set(pins) == {"uv", "nox", "ruff", "mypy"}
+    assert set(pins) == {"uv", "nox", "ruff", "mypy", "tox", "tox-uv"}
     for name, job in _workflow()["jobs"].items():
         assert "python -m pip install -r .ci/tools.txt" in _steps_running(job), name
     assert "-r .ci/tools.txt" in (ROOT / ".ci" / "run").read_text()
