@@ -51,6 +51,13 @@ BASIC = (
 )
 """The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
 
+HELD = ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
+        "held_server_disconnect", "held_aclosing")
+"""The held-across-a-yield shape (``repro.held``): a library's block held open over the yields
+of an async generator that something else closes; ``held_aclosing`` is the control (closed in
+its owner), which every library and fix must pass. Each names where the block is entered and
+left itself, so none has a ``_one_task`` reference."""
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),
@@ -63,12 +70,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "several runs": ("interleaved_runs", "concurrent_from_one_caller"),
     "lifetimes": ("never_iterated", "kept_reference"),
     "nested runs": ("nested_streamed", "nested_tool_run", "nested_from_caller"),
+    "held across a yield": HELD,
 }
 """The realistic-usage catalogue, by family: ``scenario(library, probe, place)``. Each also has
 a ``_one_task`` reference, except where the usage has no consumer to place
 (``ONLY_ONE_SHAPE``)."""
 
-ONLY_ONE_SHAPE = frozenset({"never_iterated"})
+ONLY_ONE_SHAPE = frozenset({"never_iterated", *HELD})
 
 
 def _family_of() -> dict[str, str]:

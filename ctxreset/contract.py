@@ -12,6 +12,9 @@ with a span), reported as a ``CurrentState`` of ids, the same ids its ``TraceEve
 - ``PatchPoints``: the classes a fix may patch, typed by the ``Scope``, ``Runner`` and
   ``StreamingResult`` protocols, so a fix's attribute accesses are checked (mypy).
 - ``Fix``: ``apply(points) -> undo``, and a docstring stating strategy, patches, trade-off.
+- The held-across-a-yield shape: ``HeldBlock`` (the library's block that makes something
+  current, and its parts), ``HeldStream`` (the async generator that holds a block open across
+  its yields), ``HeldPoints`` (both, where a held-shape fix patches) and ``HeldFix``.
 - ``Unsupported``: the library has no such feature; the cell is judged without it.
 """
 
@@ -108,12 +111,67 @@ class PatchPoints:
     """Attribute of the streaming result holding the run's trace."""
 
 
+class HeldBlock(Protocol):
+    """The block a library makes something current with (a trace, a scope, a span), as user
+    code opens it, and the parts a fix may rebuild it from. Each adapter's class calls the
+    library's own functions at call time, so a fix patches here and the library stays real."""
+
+    @classmethod
+    def open(cls, name: str) -> AbstractContextManager[Any]:
+        """The library's own block, as users write it (``with isolation_scope():``)."""
+    @classmethod
+    def start(cls, name: str) -> Any:
+        """Start the thing ``open`` would make current (recorded as started), not current."""
+    @classmethod
+    def activate(cls, thing: Any) -> AbstractContextManager[Any]:
+        """Make ``thing`` current for the block and restore what was current after it,
+        without ending it."""
+    @classmethod
+    def end(cls, thing: Any) -> None:
+        """End ``thing`` (recorded as ended) without touching what is current."""
+
+
+HeldWork = AsyncIterator[str]
+"""What a held stream produces its items from (the model's deltas)."""
+
+
+class HeldStream(Protocol):
+    """The async generator that holds a block open across each ``yield``: user code (a
+    streaming endpoint wrapping its work in the library's block) or the library's own."""
+
+    @classmethod
+    def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
+               closed: Callable[[], None]) -> AsyncIterator[str]:
+        """Open ``block`` named ``name``, yield ``work``'s items inside it; call ``closed``
+        once the block has been left, however (exhausted, closed, cancelled, failed)."""
+
+
+HeldMethod = Literal["open", "stream"]
+"""What a held-shape fix may patch: ``HeldBlock.open`` or ``HeldStream.stream``."""
+
+
+@dataclass(frozen=True)
+class HeldPoints:
+    """Where a held-shape fix may patch."""
+
+    block: type[HeldBlock]
+    stream: type[HeldStream]
+
+
 class Fix(Protocol):
     """A candidate fix: a module (or object) with ``apply`` and a docstring."""
 
     __doc__: Optional[str]
 
     def apply(self, points: PatchPoints) -> Undo: ...
+
+
+class HeldFix(Protocol):
+    """A candidate fix for the held-across-a-yield shape (its module says ``SHAPE = "held"``)."""
+
+    __doc__: Optional[str]
+
+    def apply(self, points: HeldPoints) -> Undo: ...
 
 
 class Library(abc.ABC):
@@ -123,6 +181,9 @@ class Library(abc.ABC):
     """The distribution (``openai-agents``), or ``minimal`` for the stdlib model."""
     version: str
     points: PatchPoints
+    """The streamed-run shape's patch points (a held-only library has none: Unsupported)."""
+    held_points: Optional[HeldPoints] = None
+    """The held-across-a-yield shape's patch points, where the library has that usage."""
     model_spans: ClassVar[bool] = False
     """Whether a run records a span per model call (openai-agents' response spans)."""
 
@@ -143,6 +204,12 @@ class Library(abc.ABC):
     @abc.abstractmethod
     def current_trace_name(self) -> Optional[str]:
         """The name of the trace (or scope) current in the calling task, if any."""
+
+    def held(self) -> HeldPoints:
+        """The held shape's points; Unsupported where the library has no such usage."""
+        if self.held_points is None:
+            raise Unsupported(f"{self.label} has no block held across a yield")
+        return self.held_points
 
     @abc.abstractmethod
     def start_run(self, run: RunRecord) -> Any:
