@@ -58,6 +58,11 @@ of an async generator that something else closes; ``held_aclosing`` is the contr
 its owner), which every library and fix must pass. Each names where the block is entered and
 left itself, so none has a ``_one_task`` reference."""
 
+HELD_FIXES = ("held_tolerate", "held_finish_without_reset", "held_private_context",
+              "held_activate_per_step")
+"""Candidate fixes for the held shape (``SHAPE = "held"``: they patch ``HeldPoints``).
+Closing in the owner is the ``held_aclosing`` control, done by the user, not a patch."""
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),
@@ -95,7 +100,7 @@ FAMILY_OF: dict[str, str] = _family_of()
 SCENARIOS = tuple(FAMILY_OF)
 
 FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming_trace",
-         "task_affine_trace", "upstream")
+         "task_affine_trace", "upstream", *HELD_FIXES)
 """The candidate fixes, one module each in ctxreset.fixes."""
 
 FAULTS = ("crash_interpreter", "block_loop", "ignore_cancel")

@@ -123,9 +123,12 @@ class HeldBlock(Protocol):
     def start(cls, name: str) -> Any:
         """Start the thing ``open`` would make current (recorded as started), not current."""
     @classmethod
-    def activate(cls, thing: Any) -> AbstractContextManager[Any]:
-        """Make ``thing`` current for the block and restore what was current after it,
-        without ending it."""
+    def make_current(cls, thing: Any) -> Any:
+        """Make ``thing`` current in the calling Context; return the token(s) to restore."""
+    @classmethod
+    def restore(cls, token: Any) -> None:
+        """Put back what was current before ``make_current`` returned ``token`` (raises the
+        foreign-Context ValueError in another Context), without ending the thing."""
     @classmethod
     def end(cls, thing: Any) -> None:
         """End ``thing`` (recorded as ended) without touching what is current."""

@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, Callable, ClassVar, Optional
 
 from ctxreset.contract import Library, Recording, Scope
@@ -39,7 +38,7 @@ class ScopedTraceLibrary(Library):
 
 class ScopedTraceBlock:
     """The held shape's block in a library whose trace is kept by a ``Scope`` class: ``open``
-    is the library's ``with trace(name):``; the parts start, activate and finish a trace."""
+    is the library's ``with trace(name):``; the parts start a trace, make it current, restore, finish it."""
 
     scope: ClassVar[type[Scope]]
     new_trace: ClassVar[Callable[[str], Any]]
@@ -58,13 +57,12 @@ class ScopedTraceBlock:
         return trace
 
     @classmethod
-    @contextmanager
-    def activate(cls, thing: Any) -> Iterator[Any]:
-        token = cls.scope.set_current_trace(thing)
-        try:
-            yield thing
-        finally:
-            cls.scope.reset_current_trace(token)
+    def make_current(cls, thing: Any) -> Any:
+        return cls.scope.set_current_trace(thing)
+
+    @classmethod
+    def restore(cls, token: Any) -> None:
+        cls.scope.reset_current_trace(token)
 
     @classmethod
     def end(cls, thing: Any) -> None:
