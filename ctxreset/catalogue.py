@@ -38,6 +38,9 @@ SHORT_NAMES = {
 }
 """How tables and reports name a failing property in a narrow cell."""
 
+LIBRARIES = ("openai-agents", "sentry-sdk")
+"""The distributions a target may install (each has an adapter in ctxreset.libraries)."""
+
 LOOPS = ("asyncio", "asyncio-eager", "uvloop", "rloop")
 """Event loops a cell can run on (ctxreset.run.loops has a factory for each)."""
 

@@ -21,6 +21,7 @@ from ctxreset.matrix.loader import Matrix
 ADAPTERS = {
     "minimal": "ctxreset.libraries.minimal:MinimalLibrary",
     "openai-agents": "ctxreset.libraries.openai_agents:AgentsLibrary",
+    "sentry-sdk": "ctxreset.libraries.sentry:SentryLibrary",
 }
 """Library (distribution) name -> its adapter class; ``minimal`` is the stdlib model."""
 
