@@ -106,6 +106,19 @@ FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming
          "task_affine_trace", "upstream", *HELD_FIXES)
 """The candidate fixes, one module each in ctxreset.fixes."""
 
+ANY_SHAPE_FIXES = ("none", "upstream")
+"""Fixes that patch nothing, judged on both shapes."""
+
+
+def judged_on(fix: str, scenario: str) -> bool:
+    """Whether ``fix`` is judged on ``scenario``: a fix patches one shape's points (a held fix
+    ``HeldPoints``, the others the streamed run's), so it is judged on that shape's scenarios
+    only; ``none`` and ``upstream`` on every scenario."""
+    if fix in ANY_SHAPE_FIXES:
+        return True
+    return (fix in HELD_FIXES) == (scenario in HELD)
+
+
 FAULTS = ("crash_interpreter", "block_loop", "ignore_cancel")
 """Deliberately broken fixes for the harness's own fault tests (ctxreset.fixes.faults),
 known only when CTXRESET_FAULTS=1."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
-from ctxreset.catalogue import ONE_TASK_SUFFIX
+from ctxreset.catalogue import ONE_TASK_SUFFIX, judged_on
 from ctxreset.matrix.loader import Matrix, short_python
 from ctxreset.records import CellId
 
@@ -17,12 +17,13 @@ from ctxreset.records import CellId
 def planned_cells(
     matrix: Matrix, python: str, targets: Optional[Iterable[str]] = None
 ) -> list[CellId]:
-    """Every cell of ``targets`` (default: all) on ``python``, in matrix order."""
+    """Every cell of ``targets`` (default: all) on ``python``, in matrix order (a fix only on
+    the shape it patches: ``catalogue.judged_on``)."""
     python = short_python(python)
     cells = []
     for target in targets if targets is not None else matrix.targets:
         for fix in matrix.fixes_for(target):
-            for scenario in matrix.scenarios:
+            for scenario in (s for s in matrix.scenarios if judged_on(fix, s)):
                 for loop in matrix.loops:
                     cells.append(CellId(python, target, fix, scenario, loop))
     return cells

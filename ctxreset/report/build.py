@@ -30,6 +30,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.merge import CellRecord, Merged, merge
+from ctxreset.report.libraries import library_verdicts
 from ctxreset.report.verdict import RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 
@@ -293,6 +294,7 @@ def build_report(
         "legend": SHORT_NAMES,
         "provenance": _provenance(merged),
         "sweep": sweep,
+        "libraries": library_verdicts(merged, matrix),
     }
 
 
