@@ -38,7 +38,7 @@ SHORT_NAMES = {
 }
 """How tables and reports name a failing property in a narrow cell."""
 
-LIBRARIES = ("openai-agents", "sentry-sdk")
+LIBRARIES = ("openai-agents", "sentry-sdk", "opentelemetry-sdk")
 """The distributions a target may install (each has an adapter in ctxreset.libraries)."""
 
 LOOPS = ("asyncio", "asyncio-eager", "uvloop", "rloop")

@@ -22,6 +22,7 @@ ADAPTERS = {
     "minimal": "ctxreset.libraries.minimal:MinimalLibrary",
     "openai-agents": "ctxreset.libraries.openai_agents:AgentsLibrary",
     "sentry-sdk": "ctxreset.libraries.sentry:SentryLibrary",
+    "opentelemetry-sdk": "ctxreset.libraries.otel:OTelLibrary",
 }
 """Library (distribution) name -> its adapter class; ``minimal`` is the stdlib model."""
 

@@ -2,7 +2,8 @@
 
 "Current" is the isolation scope and the current scope (``isolation_scope()`` forks both and
 restores both): ``current_state()`` reports them as the trace and span ids, labelled
-``scope_N`` in the order this process first saw them. A scope has no end event, so the block
+``scope_N`` in the order this process first saw them, read from sentry's ContextVars (None
+where a Context has none: sentry's getters would create one there). A scope has no end event, so the block
 records its own: ``trace_start`` when it has made the forked scopes current, ``trace_end``
 once it has been left (whether or not restoring raised).
 
@@ -136,12 +137,14 @@ class SentryLibrary(HeldOnlyLibrary):
         return RECORDER[0]
 
     def current_state(self) -> CurrentState:
-        import sentry_sdk
+        # The ContextVars themselves: sentry's getters create and set a scope in a Context
+        # that has none, and a probe must not change what it measures.
+        from sentry_sdk import scope
 
-        return CurrentState(LABELS.of(sentry_sdk.get_isolation_scope()),
-                            LABELS.of(sentry_sdk.get_current_scope()))
+        return CurrentState(LABELS.of(scope._isolation_scope.get()),
+                            LABELS.of(scope._current_scope.get()))
 
     def current_trace_name(self) -> Optional[str]:
-        import sentry_sdk
+        from sentry_sdk import scope
 
-        return LABELS.block_names.get(LABELS.of(sentry_sdk.get_isolation_scope()) or "")
+        return LABELS.block_names.get(LABELS.of(scope._isolation_scope.get()) or "")
