@@ -82,8 +82,7 @@ def _install(session: nox.Session, target: str) -> None:
     """The harness, its pinned test tools, the library under test and the loops; skipped when
     the reused venv was installed from exactly these inputs (a stamp in the venv)."""
     constraints = ("-c", f"constraints/{target}.txt")
-    requirement = MATRIX.targets[target].requirement
-    required = ["-e", ".[test,server]", *constraints, *([requirement] if requirement else []),
+    required = ["-e", ".[test,server]", *constraints, *MATRIX.targets[target].requirements,
                 *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, (ROOT / f"constraints/{target}.txt").read_text(),
@@ -304,7 +303,7 @@ def lock(session: nox.Session) -> None:
     """Regenerate constraints/<target>.txt for every target (uv pip compile, all Pythons)."""
     for target, spec in MATRIX.targets.items():
         oldest = next(p for p in MATRIX.pythons if not MATRIX.target_not_run(target, p))
-        requirements = [*([spec.requirement] if spec.requirement else []),
+        requirements = [*spec.requirements,
                         *MATRIX.loop_requirements(), *MATRIX.optional_loop_requirements()]
         source = ROOT / "constraints" / f".{target}.in"
         source.write_text("\n".join(requirements) + "\n")

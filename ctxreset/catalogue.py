@@ -38,7 +38,7 @@ SHORT_NAMES = {
 }
 """How tables and reports name a failing property in a narrow cell."""
 
-LIBRARIES = ("openai-agents", "sentry-sdk", "opentelemetry-sdk")
+LIBRARIES = ("openai-agents", "sentry-sdk", "opentelemetry-sdk", "pydantic-ai-slim")
 """The distributions a target may install (each has an adapter in ctxreset.libraries)."""
 
 LOOPS = ("asyncio", "asyncio-eager", "uvloop", "rloop")
@@ -55,7 +55,7 @@ BASIC = (
 """The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
 
 HELD = ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
-        "held_server_disconnect", "held_aclosing")
+        "held_usage_limit", "held_server_disconnect", "held_aclosing")
 """The held-across-a-yield shape (``repro.held``): a library's block held open over the yields
 of an async generator that something else closes; ``held_aclosing`` is the control (closed in
 its owner), which every library and fix must pass. Each names where the block is entered and

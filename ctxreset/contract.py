@@ -144,9 +144,12 @@ class HeldStream(Protocol):
 
     @classmethod
     def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
-               closed: Callable[[], None]) -> AsyncIterator[str]:
+               closed: Callable[[], None], usage_limit: Optional[int] = None,
+               ) -> AsyncIterator[str]:
         """Open ``block`` named ``name``, yield ``work``'s items inside it; call ``closed``
-        once the block has been left, however (exhausted, closed, cancelled, failed)."""
+        once the block has been left, however (exhausted, closed, cancelled, failed).
+        ``usage_limit``: the output the library may produce before it stops the stream
+        with its own error (a library without usage limits ignores it)."""
 
 
 HeldMethod = Literal["open", "stream"]
@@ -228,7 +231,8 @@ class Library(abc.ABC):
 
     def error_class(self, kind: str) -> type[BaseException]:
         """The exception the library raises to the consumer for ``kind``: ``max_turns``
-        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped)."""
+        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped),
+        ``usage_limit`` (a usage limit stopped the stream)."""
         raise Unsupported(f"{self.label} has no {kind} error")
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:

@@ -20,6 +20,7 @@ ended by the finalizer, later.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Optional
 
 from ctxreset.fixes._held_patching import HeldPatches
 
@@ -32,7 +33,8 @@ def apply(points: HeldPoints) -> Undo:
     patches = HeldPatches()
 
     async def per_step(block: type[HeldBlock], name: str, work: HeldWork,
-                       closed: Callable[[], None]) -> AsyncIterator[str]:
+                       closed: Callable[[], None], usage_limit: Optional[int] = None,
+                       ) -> AsyncIterator[str]:
         thing = block.start(name)
         try:
             while True:

@@ -65,8 +65,9 @@ def apply(points: HeldPoints) -> Undo:
     original: Callable[..., AsyncIterator[str]] = patches.original(points.stream, "stream")
 
     async def private(block: type[HeldBlock], name: str, work: HeldWork,
-                      closed: Callable[[], None]) -> AsyncIterator[str]:
-        inner: Any = original(block, name, work, closed)
+                      closed: Callable[[], None], usage_limit: Optional[int] = None,
+                      ) -> AsyncIterator[str]:
+        inner: Any = original(block, name, work, closed, usage_limit=usage_limit)
         context: Optional[contextvars.Context] = None
         try:
             while True:

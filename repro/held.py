@@ -33,7 +33,8 @@ class UserStream:
 
     @classmethod
     async def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
-                     closed: Callable[[], None]) -> AsyncIterator[str]:
+                     closed: Callable[[], None], usage_limit: Optional[int] = None,
+                     ) -> AsyncIterator[str]:
         try:
             with block.open(name):
                 async for item in work:
@@ -48,7 +49,8 @@ def open_held(library: Library, run: RunRecord) -> AsyncIterator[str]:
     points = library.held()
     state = HeldState()
     run.held_state = state
-    return points.stream.stream(points.block, run.trace_name, run.script.stream(), state.close)
+    return points.stream.stream(points.block, run.trace_name, run.script.stream(), state.close,
+                                usage_limit=run.script.usage_limit)
 
 
 class HeldState:

@@ -23,6 +23,7 @@ ADAPTERS = {
     "openai-agents": "ctxreset.libraries.openai_agents:AgentsLibrary",
     "sentry-sdk": "ctxreset.libraries.sentry:SentryLibrary",
     "opentelemetry-sdk": "ctxreset.libraries.otel:OTelLibrary",
+    "pydantic-ai-slim": "ctxreset.libraries.pydantic_ai:PydanticAILibrary",
 }
 """Library (distribution) name -> its adapter class; ``minimal`` is the stdlib model."""
 

@@ -29,6 +29,10 @@ from ctxreset.repro.held import UserStream
 TRACER_NAME = "ctxreset"
 HELD_ATTRIBUTE = "ctxreset.held"
 """Set on the spans the held block opens (the run's own), so the recorder tells them apart."""
+PYDANTIC_AI_SCOPE = "pydantic-ai"
+PYDANTIC_AI_RUN = "invoke_agent "
+"""pydantic-ai's agent run span is ``invoke_agent <agent name>``; the adapter names the agent
+after the run, so the span is the run's trace."""
 RECORDER: list[RecordingProcessor] = [RecordingProcessor()]
 
 
@@ -50,16 +54,25 @@ class _RecordingSpanProcessor:
 
     def _record(self, span: Any, what: str) -> None:
         scope = getattr(span, "instrumentation_scope", None)
-        if scope is None or scope.name != TRACER_NAME:
+        if scope is None or scope.name not in (TRACER_NAME, PYDANTIC_AI_SCOPE):
             return
         trace_id, span_id = _hex_ids(span)
         parent = span.parent
+        parent_id = None if parent is None else format(parent.span_id, "016x")
+        as_span = dict(span_id=span_id, parent_id=parent_id, name=span.name, span_type="custom")
         if (span.attributes or {}).get(HELD_ATTRIBUTE):
             RECORDER[0].add(f"trace_{what}", trace_id or "?", name=span.name)
+        elif scope.name == PYDANTIC_AI_SCOPE and span.name.startswith(PYDANTIC_AI_RUN):
+            # the run's trace, and a span its children (model requests) hang from: the span
+            # ends before the trace does
+            run = span.name[len(PYDANTIC_AI_RUN):]
+            if what == "start":
+                RECORDER[0].add("trace_start", trace_id or "?", name=run)
+            RECORDER[0].add(f"span_{what}", trace_id or "?", **as_span)
+            if what == "end":
+                RECORDER[0].add("trace_end", trace_id or "?", name=run)
         else:
-            parent_id = None if parent is None else format(parent.span_id, "016x")
-            RECORDER[0].add(f"span_{what}", trace_id or "?", span_id=span_id,
-                            parent_id=parent_id, name=span.name, span_type="custom")
+            RECORDER[0].add(f"span_{what}", trace_id or "?", **as_span)
 
     def _on_ending(self, span: Any) -> None:
         pass
@@ -106,35 +119,56 @@ class OTelBlock:
         thing.end()
 
 
+EXPORTERS: list[Any] = []
+"""The in-memory exporter behind the global provider (once it is installed)."""
+
+
+def install_provider() -> Any:
+    """The SDK's ``TracerProvider`` with the recorder and an ``InMemorySpanExporter``, made
+    this process's global provider once (OpenTelemetry allows setting it only once)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not EXPORTERS:
+        provider = TracerProvider()
+        provider.add_span_processor(_RecordingSpanProcessor())  # type: ignore[arg-type]
+        EXPORTERS.append(InMemorySpanExporter())
+        provider.add_span_processor(SimpleSpanProcessor(EXPORTERS[0]))
+        trace.set_tracer_provider(provider)
+    return provider
+
+
+def start_recording() -> Recording:
+    """A fresh recorder for the spans to come; the exporter emptied."""
+    EXPORTERS[0].clear()
+    RECORDER[0] = RecordingProcessor()
+    return RECORDER[0]
+
+
+def current_state() -> CurrentState:
+    """The current OpenTelemetry span's trace and span ids (hex), or none."""
+    from opentelemetry import trace
+
+    trace_id, span_id = _hex_ids(trace.get_current_span())
+    return CurrentState(trace_id, span_id)
+
+
 class OTelLibrary(HeldOnlyLibrary):
     held_points: ClassVar[Optional[HeldPoints]] = HeldPoints(block=OTelBlock, stream=UserStream)
 
     def __init__(self) -> None:
-        from opentelemetry import trace
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
         self.name = "opentelemetry-sdk"
         self.version = metadata.version("opentelemetry-sdk")
-        provider = trace.get_tracer_provider()
-        if not isinstance(provider, TracerProvider):
-            provider = TracerProvider()
-            provider.add_span_processor(_RecordingSpanProcessor())  # type: ignore[arg-type]
-            self.exporter = InMemorySpanExporter()
-            provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-            trace.set_tracer_provider(provider)
+        install_provider()
 
     def start_recording(self) -> Recording:
-        self.exporter.clear()
-        RECORDER[0] = RecordingProcessor()
-        return RECORDER[0]
+        return start_recording()
 
     def current_state(self) -> CurrentState:
-        from opentelemetry import trace
-
-        trace_id, span_id = _hex_ids(trace.get_current_span())
-        return CurrentState(trace_id, span_id)
+        return current_state()
 
     def current_trace_name(self) -> Optional[str]:
         from opentelemetry import trace

@@ -242,6 +242,7 @@ def unpinned(matrix: Matrix, constraints: Path) -> Optional[str]:
                     "run `nox -s lock`")
         pins = _pins(path)
         wanted = [(f"targets.{target}.requirement", spec.requirement)] if spec.requirement else []
+        wanted += [(f"targets.{target}.with", req) for req in spec.also]
         wanted += [(f"loops.{name}.requirement", req) for name, req in pinned_loops]
         for key, requirement in wanted:
             exact = _exact(requirement)

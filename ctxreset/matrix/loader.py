@@ -69,6 +69,14 @@ class Target:
     baseline: Optional[str] = None
     """For a fixed release: the affected target whose unpatched (``none``) cells it is judged
     against."""
+    also: tuple[str, ...] = ()
+    """Pinned requirements installed with it (``with:``): what its adapter needs that the
+    library does not depend on (pydantic-ai's OpenTelemetry SDK for the in-memory exporter)."""
+
+    @property
+    def requirements(self) -> list[str]:
+        """Everything the target installs (nothing for the stdlib model)."""
+        return [*([self.requirement] if self.requirement else []), *self.also]
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,8 @@ def parse_matrix(data: Any) -> Matrix:
     targets = {}
     for target_id, spec in data["targets"].items():
         targets[target_id] = Target(
-            spec["requirement"], spec.get("requires_python", ""), spec.get("baseline")
+            spec["requirement"], spec.get("requires_python", ""), spec.get("baseline"),
+            tuple(spec.get("with", ())),
         )
     loops = {}
     for name, spec in data["loops"].items():

@@ -122,6 +122,11 @@ def matrix_schema(
                                 ]
                             },
                             "requires_python": _REQUIRES_PYTHON,
+                            "with": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]+==\d+(\.\d+){1,2}$",
+                                          "description": "name==X.Y.Z"},
+                            },
                             "baseline": {
                                 **_enum(targets),
                                 "description": "the affected target this release fixes; its "
