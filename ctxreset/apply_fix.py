@@ -51,7 +51,7 @@ def target_for(name: str, version: Optional[str]) -> str:
     ``version`` is the installed openai-agents version (None: not installed). Raises
     ``FixNotApplicable`` (or ``MatrixError`` for a bad matrix.yaml) with a one-line reason.
     """
-    from ctxreset.fixes import apply_to, get_fix
+    from ctxreset.fixes import get_fix
     from ctxreset.libraries import target_of
     from ctxreset.matrix.loader import load_matrix
 

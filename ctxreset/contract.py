@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Literal, Optional, Protocol
@@ -145,7 +145,7 @@ class HeldStream(Protocol):
     @classmethod
     def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
                closed: Callable[[], None], usage_limit: Optional[int] = None,
-               ) -> AsyncIterator[str]:
+               ) -> AsyncGenerator[str, None]:
         """Open ``block`` named ``name``, yield ``work``'s items inside it; call ``closed``
         once the block has been left, however (exhausted, closed, cancelled, failed).
         ``usage_limit``: the output the library may produce before it stops the stream

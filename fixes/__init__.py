@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Union, cast
 
 from ctxreset.catalogue import FAULTS, fix_names
-from ctxreset.contract import Fix, HeldFix, Library, Undo
+from ctxreset.contract import Fix, HeldFix, Library, Undo, Unsupported
 
 SHAPES = ("streamed", "held", "any")
 """What a fix module patches (its ``SHAPE``, default ``streamed``): the streamed-run points,
@@ -49,6 +49,8 @@ def apply_to(fix: Union[Fix, HeldFix], library: Library) -> Undo:
             cast(Fix, fix).apply(library.points)
     if shape == "held":
         return cast(HeldFix, fix).apply(library.held())
+    if getattr(library, "points", None) is None:
+        raise Unsupported(f"{library.label} has no streamed run for a fix to patch")
     return cast(Fix, fix).apply(library.points)
 
 

@@ -7,7 +7,6 @@ from typing import Any, Union, overload
 
 from ctxreset.contract import HeldBlock, HeldStream
 
-
 _INHERITED = object()
 """The class had no attribute of its own by that name (it inherited it)."""
 

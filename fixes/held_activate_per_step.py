@@ -5,9 +5,9 @@ each item (made current around one step of the work), and restores what was curr
 it yields; it ends the thing when the stream is left. Nothing the block set is left open
 across a ``yield``, so nothing can be reset in another Context.
 
-Patches: ``HeldStream.stream`` (the generator is rebuilt from ``HeldBlock``'s parts: start,
-make current and restore, end). Upstream: the library's own generator restructured so, or the library offers
-start / make-current / end parts (OpenTelemetry has them: ``start_span``, ``use_span(...,
+Patches: ``HeldStream.stream`` (the generator is rebuilt from ``HeldBlock``'s parts: start, make
+current and restore, end). Upstream: the library's own generator restructured so, or the library
+offers start / make-current / end parts (OpenTelemetry has them: ``start_span``, ``use_span(...,
 end_on_exit=False)``, ``span.end()``; openai-agents ``trace.start/finish`` and
 ``Scope.set_current_trace``).
 
@@ -19,7 +19,7 @@ ended by the finalizer, later.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Optional
 
 from ctxreset.fixes._held_patching import HeldPatches
@@ -34,7 +34,7 @@ def apply(points: HeldPoints) -> Undo:
 
     async def per_step(block: type[HeldBlock], name: str, work: HeldWork,
                        closed: Callable[[], None], usage_limit: Optional[int] = None,
-                       ) -> AsyncIterator[str]:
+                       ) -> AsyncGenerator[str, None]:
         thing = block.start(name)
         try:
             while True:

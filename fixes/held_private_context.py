@@ -21,7 +21,7 @@ the first step do not reach the generator. Each step costs a Context switch per 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from typing import Any, Optional
 
 from ctxreset.fixes._held_patching import HeldPatches
@@ -66,7 +66,7 @@ def apply(points: HeldPoints) -> Undo:
 
     async def private(block: type[HeldBlock], name: str, work: HeldWork,
                       closed: Callable[[], None], usage_limit: Optional[int] = None,
-                      ) -> AsyncIterator[str]:
+                      ) -> AsyncGenerator[str, None]:
         inner: Any = original(block, name, work, closed, usage_limit=usage_limit)
         context: Optional[contextvars.Context] = None
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Callable, Optional
 
 from ctxreset.repro.consumer import let_go, snapshot
@@ -34,7 +34,7 @@ class UserStream:
     @classmethod
     async def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
                      closed: Callable[[], None], usage_limit: Optional[int] = None,
-                     ) -> AsyncIterator[str]:
+                     ) -> AsyncGenerator[str, None]:
         try:
             with block.open(name):
                 async for item in work:
@@ -43,7 +43,7 @@ class UserStream:
             closed()
 
 
-def open_held(library: Library, run: RunRecord) -> AsyncIterator[str]:
+def open_held(library: Library, run: RunRecord) -> AsyncGenerator[str, None]:
     """The held stream of ``run`` (its script's deltas), through the library's points; the
     run's ``result`` keeps whether its block has been left."""
     points = library.held()

@@ -23,7 +23,7 @@ import contextvars
 import itertools
 import sys
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
@@ -206,7 +206,7 @@ async def _demo() -> None:
     await asyncio.create_task(consume())
 
 
-async def _held_words(*words: str) -> AsyncIterator[str]:
+async def _held_words(*words: str) -> AsyncGenerator[str, None]:
     with trace("held"):  # sets the trace in whichever Context takes the first step
         for word in words:
             yield word

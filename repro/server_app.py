@@ -1,12 +1,12 @@
 """The FastAPI app a user would write: an endpoint streaming a run as server-sent events.
 
 ``GET /held`` takes the first item of a stream holding the library's block across its yields
-(``repro.held``) and returns a ``StreamingResponse`` of the rest. ``GET /stream`` calls ``run_streamed()`` in the request's
-task and returns a
-``StreamingResponse`` over the run's events, the shape of the endpoints in upstream issues
-#435, #538 and #634. Starlette sends the body from a task of its own (uvicorn speaks ASGI
-HTTP 2.3, so the response listens for the disconnect in a task group), which is why the
-stream ends in a Context other than the one that started the trace.
+(``repro.held``) and returns a ``StreamingResponse`` of the rest. ``GET /stream`` calls
+``run_streamed()`` in the request's task and returns a ``StreamingResponse`` over the run's
+events, the shape of the endpoints in upstream issues #435, #538 and #634. Starlette sends the
+body from a task of its own (uvicorn speaks ASGI HTTP 2.3, so the response listens for the
+disconnect in a task group), which is why the stream ends in a Context other than the one that
+started the trace.
 
 The body generator lets the library's errors propagate as user code would: uvicorn then logs
 "Exception in ASGI application", which the harness's error sink sees. A thin ASGI wrapper

@@ -8,14 +8,12 @@ import asyncio
 from contextlib import AbstractContextManager
 from typing import Any, Optional
 
-from ctxreset.contract import Library, PatchPoints, Unsupported
+from ctxreset.contract import Library, Unsupported
 from ctxreset.probe import ConsumerSpan, RunRecord
 
 
 class HeldOnlyLibrary(Library):
-    @property  # type: ignore[override]
-    def points(self) -> PatchPoints:
-        raise Unsupported(f"{self.label} has no streamed run for a fix to patch")
+    """No ``points``: a streamed-run fix has nothing to patch here (``fixes.apply_to`` says so)."""
 
     def _no_run(self) -> Unsupported:
         return Unsupported(f"{self.label} has no streamed agent run, only the held shape")

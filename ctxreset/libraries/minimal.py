@@ -17,7 +17,10 @@ class MinimalBlock(ScopedTraceBlock):
     """``with minimal.trace(name):`` held across a yield."""
 
     scope = minimal.Scope
-    new_trace = minimal.Trace
+
+    @staticmethod
+    def new_trace(name: str) -> Any:
+        return minimal.Trace(name)
 
     @staticmethod
     def block(name: str) -> AbstractContextManager[Any]:

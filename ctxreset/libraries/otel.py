@@ -4,12 +4,14 @@
 "Current" is the current context's span: ``current_state()`` reports its trace and span ids
 (hex), as the recorder's events carry them. The recorder is a ``SpanProcessor`` on the SDK's
 ``TracerProvider``: the span the held block opens (marked with the ``HELD_ATTRIBUTE``) is the
-run's trace (``trace_start``/``trace_end`` under its OpenTelemetry trace id), every other span
-of the harness's tracer a span. Spans of other instrumentation (FastAPI traces its requests
-through the global provider, so the held span is the child of its request span there) are
-not the library's doing and are left to the in-memory exporter. Alongside it an ``InMemorySpanExporter`` (behind a
-``SimpleSpanProcessor``) keeps every finished span: no exporter that leaves the process is
-ever configured. The provider is this process's global one, set once.
+run's trace (``trace_start``/``trace_end`` under its OpenTelemetry trace id), and so is
+pydantic-ai's agent run span (``ctxreset.libraries.pydantic_ai``); every other span of these
+two tracers is a span. Spans of other instrumentation (FastAPI traces its requests through the
+global provider, so the held span is the child of its request span there) are not the
+library's doing and are left to the in-memory exporter. Alongside it an
+``InMemorySpanExporter`` (behind a ``SimpleSpanProcessor``) keeps every finished span: no
+exporter that leaves the process is ever configured. The provider is this process's global one,
+set once.
 
 A foreign detach does not raise here: ``opentelemetry.context.detach`` logs "Failed to detach
 context" at ERROR (with the ValueError), which the cell's error sink counts.
@@ -18,7 +20,7 @@ context" at ERROR (with the ValueError), which the cell's error sink counts.
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Any, ClassVar, Optional
+from typing import Any, Optional
 
 from ctxreset.contract import HeldPoints, Recording
 from ctxreset.libraries.held_only import HeldOnlyLibrary
@@ -134,7 +136,7 @@ def install_provider() -> Any:
     provider = trace.get_tracer_provider()
     if not EXPORTERS:
         provider = TracerProvider()
-        provider.add_span_processor(_RecordingSpanProcessor())  # type: ignore[arg-type]
+        provider.add_span_processor(_RecordingSpanProcessor())
         EXPORTERS.append(InMemorySpanExporter())
         provider.add_span_processor(SimpleSpanProcessor(EXPORTERS[0]))
         trace.set_tracer_provider(provider)
@@ -157,11 +159,10 @@ def current_state() -> CurrentState:
 
 
 class OTelLibrary(HeldOnlyLibrary):
-    held_points: ClassVar[Optional[HeldPoints]] = HeldPoints(block=OTelBlock, stream=UserStream)
-
     def __init__(self) -> None:
         self.name = "opentelemetry-sdk"
         self.version = metadata.version("opentelemetry-sdk")
+        self.held_points = HeldPoints(block=OTelBlock, stream=UserStream)
         install_provider()
 
     def start_recording(self) -> Recording:

@@ -14,9 +14,9 @@ an in-memory exporter; nothing leaves the process); the agent run span is the ru
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from importlib import metadata
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, Callable, Optional
 
 from ctxreset.contract import HeldBlock, HeldPoints, HeldWork, Recording
 from ctxreset.libraries import otel
@@ -32,7 +32,7 @@ class PydanticAIStream:
     @classmethod
     async def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
                      closed: Callable[[], None], usage_limit: Optional[int] = None,
-                     ) -> AsyncIterator[str]:
+                     ) -> AsyncGenerator[str, None]:
         from pydantic_ai import Agent
         from pydantic_ai.capabilities.instrumentation import Instrumentation
         from pydantic_ai.models.function import FunctionModel
@@ -56,12 +56,10 @@ class PydanticAIStream:
 
 
 class PydanticAILibrary(HeldOnlyLibrary):
-    held_points: ClassVar[Optional[HeldPoints]] = HeldPoints(block=otel.OTelBlock,
-                                                             stream=PydanticAIStream)
-
     def __init__(self) -> None:
         self.name = "pydantic-ai-slim"
         self.version = metadata.version("pydantic-ai-slim")
+        self.held_points = HeldPoints(block=otel.OTelBlock, stream=PydanticAIStream)
         otel.install_provider()
 
     def start_recording(self) -> Recording:

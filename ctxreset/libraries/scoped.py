@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import abc
 from contextlib import AbstractContextManager
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 from ctxreset.contract import Library, Recording, Scope
 from ctxreset.libraries.recorder import RecordingProcessor
@@ -38,13 +38,20 @@ class ScopedTraceLibrary(Library):
 
 class ScopedTraceBlock:
     """The held shape's block in a library whose trace is kept by a ``Scope`` class: ``open``
-    is the library's ``with trace(name):``; the parts start a trace, make it current, restore, finish it."""
+    is the library's ``with trace(name):``; the parts start a trace, make it current,
+    restore what was current, and finish it."""
 
     scope: ClassVar[type[Scope]]
-    new_trace: ClassVar[Callable[[str], Any]]
-    """A trace named so, not yet started (the library's ``trace(name)`` or ``Trace(name)``)."""
-    block: ClassVar[Callable[[str], AbstractContextManager[Any]]]
-    """The library's own ``with trace(name):``, looked up at call time (a fix may patch it)."""
+
+    @staticmethod
+    def new_trace(name: str) -> Any:
+        """A trace named so, not yet started (the library's ``trace(name)``)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def block(name: str) -> AbstractContextManager[Any]:
+        """The library's own ``with trace(name):``, looked up at call time."""
+        raise NotImplementedError
 
     @classmethod
     def open(cls, name: str) -> AbstractContextManager[Any]:

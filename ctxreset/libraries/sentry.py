@@ -1,11 +1,11 @@
 """The adapter for sentry-sdk: ``with sentry_sdk.isolation_scope():`` held across a yield.
 
 "Current" is the isolation scope and the current scope (``isolation_scope()`` forks both and
-restores both): ``current_state()`` reports them as the trace and span ids, labelled
-``scope_N`` in the order this process first saw them, read from sentry's ContextVars (None
-where a Context has none: sentry's getters would create one there). A scope has no end event, so the block
-records its own: ``trace_start`` when it has made the forked scopes current, ``trace_end``
-once it has been left (whether or not restoring raised).
+restores both): ``current_state()`` reports them as the trace and span ids, labelled ``scope_N``
+in the order this process first saw them, read from sentry's ContextVars (None where a Context
+has none: sentry's getters would create one there). A scope has no end event, so the block
+records its own: ``trace_start`` when it has made the forked scopes current, ``trace_end`` once
+it has been left (whether or not restoring raised).
 
 Sentry is initialised once, with an in-memory transport (a DSN on 127.0.0.1 that is never
 contacted: the transport replaces the network one), no default or auto-enabled integrations,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any, ClassVar, Optional
 
@@ -112,13 +112,11 @@ def _ended(name: str, label: str) -> None:
 
 
 class SentryLibrary(HeldOnlyLibrary):
-    held_points: ClassVar[Optional[HeldPoints]] = HeldPoints(block=SentryBlock, stream=UserStream)
-
     def __init__(self) -> None:
         import sentry_sdk
         from sentry_sdk.transport import Transport
 
-        class InMemoryTransport(Transport):  # type: ignore[misc]
+        class InMemoryTransport(Transport):
             """Keeps every envelope in memory; sends nothing."""
 
             envelopes: ClassVar[list[Any]] = []
@@ -128,6 +126,7 @@ class SentryLibrary(HeldOnlyLibrary):
 
         self.name = "sentry-sdk"
         self.version = metadata.version("sentry-sdk")
+        self.held_points = HeldPoints(block=SentryBlock, stream=UserStream)
         sentry_sdk.init(dsn=LOCAL_DSN, transport=InMemoryTransport, default_integrations=False,
                         auto_enabling_integrations=False)
 

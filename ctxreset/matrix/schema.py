@@ -18,6 +18,8 @@ from ctxreset.catalogue import LIBRARIES
 
 _PINNED = "^(" + "|".join(LIBRARIES) + r")==\d+(\.\d+){1,2}$"
 """A target's requirement: one library the harness has an adapter for, pinned exactly."""
+_ANY_PINNED = r"^[A-Za-z0-9._-]+==\d+(\.\d+){1,2}$"
+"""What a target installs besides its library (``with:``), pinned exactly."""
 
 REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
 TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench", "sweep")  # in file order
@@ -124,7 +126,7 @@ def matrix_schema(
                             "requires_python": _REQUIRES_PYTHON,
                             "with": {
                                 "type": "array",
-                                "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]+==\d+(\.\d+){1,2}$",
+                                "items": {"type": "string", "pattern": _ANY_PINNED,
                                           "description": "name==X.Y.Z"},
                             },
                             "baseline": {

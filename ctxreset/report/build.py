@@ -29,8 +29,8 @@ from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
-from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.libraries import library_verdicts
+from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.verdict import RULE, ReportVerdict, judge
 from ctxreset.sweep.section import build_sweep
 

@@ -5,7 +5,7 @@ entered and left in one Context: every library and every fix must pass every pro
 (close in the owner, the fix users can apply themselves).
 """
 
-from contextlib import aclosing
+from contextlib import aclosing  # type: ignore[attr-defined,unused-ignore]  # 3.10+ (matrix.yaml)
 
 from ctxreset.repro.consumer import Placement
 from ctxreset.repro.held import done_with, open_held, read

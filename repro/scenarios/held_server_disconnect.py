@@ -8,9 +8,10 @@ whose Context is not the request task's, where the block was entered. (A stream 
 by Starlette's body task enters and leaves the block in one Context: no bug to see.)
 """
 
+from ctxreset.repro.consumer import Placement
+
 from ctxreset.contract import Library
 from ctxreset.probe import Probe
-from ctxreset.repro.consumer import Placement
 
 EVENTS_BEFORE_DISCONNECT = 2
 
