@@ -1,9 +1,10 @@
 """The adapter for sentry-sdk: ``with sentry_sdk.isolation_scope():`` held across a yield.
 
 "Current" is the isolation scope and the current scope (``isolation_scope()`` forks both and
-restores both): ``current_state()`` reports them as the trace and span ids, labelled ``scope_N``
-in the order this process first saw them, read from sentry's ContextVars (None where a Context
-has none: sentry's getters would create one there). A scope has no end event, so the block
+restores both): ``current_state()`` reads sentry's ContextVars and reports the scopes a held
+block made as the trace and span ids, labelled ``scope_N`` in the order the blocks made them;
+any other (none set, or the base scopes sentry's getters create and set on first use) is None:
+nothing held. A scope has no end event, so the block
 records its own: ``trace_start`` when it has made the forked scopes current, ``trace_end`` once
 it has been left (whether or not restoring raised).
 
@@ -42,13 +43,19 @@ class _Labels:
         self._by_id: dict[int, tuple[str, Any]] = {}
         self.block_names: dict[str, str] = {}
 
-    def of(self, scope: Any) -> Optional[str]:
-        if scope is None:
-            return None
+    def register(self, scope: Any) -> str:
+        """A label for a scope a held block made (kept alive, so its id is never reused)."""
         with self._lock:
             if id(scope) not in self._by_id:
                 self._by_id[id(scope)] = (f"scope_{len(self._by_id) + 1}", scope)
             return self._by_id[id(scope)][0]
+
+    def of(self, scope: Any) -> Optional[str]:
+        """The label of a scope a held block made; None for any other (none set, or the
+        base scopes sentry creates on first use: nothing held)."""
+        with self._lock:
+            entry = self._by_id.get(id(scope))
+        return entry[0] if entry is not None and entry[1] is scope else None
 
 
 LABELS = _Labels()
@@ -65,7 +72,7 @@ class SentryBlock:
 
         try:
             with sentry_sdk.isolation_scope() as scope:
-                label = _started(name, scope)
+                label = _started(name, scope, sentry_sdk.get_current_scope())
                 yield scope
         finally:
             if "label" in locals():
@@ -77,7 +84,7 @@ class SentryBlock:
 
         isolation = sentry_sdk.get_isolation_scope().fork()
         current = sentry_sdk.get_current_scope().fork()
-        return (name, isolation, current, _started(name, isolation))
+        return (name, isolation, current, _started(name, isolation, current))
 
     @classmethod
     def make_current(cls, thing: Any) -> Any:
@@ -100,8 +107,9 @@ class SentryBlock:
         _ended(name, label)
 
 
-def _started(name: str, isolation: Any) -> str:
-    label = LABELS.of(isolation) or "?"
+def _started(name: str, isolation: Any, current: Any) -> str:
+    label = LABELS.register(isolation)
+    LABELS.register(current)
     LABELS.block_names[label] = name
     RECORDER[0].add("trace_start", label, name=name)
     return label
