@@ -5,8 +5,6 @@ entered and left in one Context: every library and every fix must pass every pro
 (close in the owner, the fix users can apply themselves).
 """
 
-from contextlib import aclosing  # type: ignore[attr-defined,unused-ignore]  # 3.10+ (matrix.yaml)
-
 from ctxreset.repro.consumer import Placement
 from ctxreset.repro.held import done_with, open_held, read
 
@@ -15,6 +13,8 @@ from ctxreset.probe import Probe
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:
+    from contextlib import aclosing  # type: ignore[attr-defined,unused-ignore]  # new in 3.10
+
     run = probe.new_run(stop_after=2)
 
     async def owner() -> None:
