@@ -11,6 +11,7 @@ from typing import Any
 
 from ctxreset.catalogue import HELD
 from ctxreset.matrix.loader import Matrix
+from ctxreset.matrix.plan import ruled_out
 from ctxreset.report.merge import Merged
 
 
@@ -25,10 +26,13 @@ def shape_of(scenario: str) -> str:
 
 def library_verdicts(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
     """Per (library, shape), per fix: cells run, cells failing, the failing properties, and
-    one sentence. Only cells that ran count; a fix with none is "not run"."""
+    one sentence. Only cells that ran count; a fix with none is "not run". Cells matrix.yaml
+    rules out (a shape a target does not have, a Python it does not install on) are left out."""
     groups: dict[tuple[str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for record in merged.records.values():
         cell = record.cell
+        if ruled_out(matrix, cell):
+            continue  # matrix.yaml rules it out: not part of this library's verdict
         key = (library_of(matrix, cell.target), shape_of(cell.scenario))
         groups[key][cell.fix].append(record)
     verdicts = []
