@@ -105,7 +105,8 @@ def _requirements(target: str, venv: Path) -> _Requirements:
     if spec.source is not None:  # a checkout, a wheel, or a release plus a patch
         pins, library, fingerprint = candidate.install_arguments(MATRIX, target, pins, venv)
     constraints = ("-c", str(pins))
-    required = ["-e", ".[test,server]", *constraints, *library, *MATRIX.loop_requirements()]
+    required = ["-e", ".[test,server]", *constraints, *library, *spec.also,
+                *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, pins.read_text(),
                         (ROOT / "pyproject.toml").read_text(), fingerprint])
@@ -417,7 +418,7 @@ def lock(session: nox.Session) -> None:
     """Regenerate constraints/<target>.txt for every target (uv pip compile, all Pythons)."""
     for target, spec in MATRIX.targets.items():
         oldest = next(p for p in MATRIX.pythons if not MATRIX.target_not_run(target, p))
-        requirements = [*([spec.requirement] if spec.requirement else []),
+        requirements = [*spec.requirements,
                         *MATRIX.loop_requirements(), *MATRIX.optional_loop_requirements()]
         source = ROOT / "constraints" / f".{target}.in"
         source.write_text("\n".join(requirements) + "\n")

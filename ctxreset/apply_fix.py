@@ -83,13 +83,13 @@ def target_for(name: str, version: Optional[str]) -> str:
 
 def apply_fix(name: str) -> AppliedFix:
     """Check fix ``name`` against the installed release, patch it, return how to revert."""
-    from ctxreset.fixes import get_fix
+    from ctxreset.fixes import apply_to, get_fix
     from ctxreset.libraries import installed_version, load_library
 
     version = installed_version(LIBRARY)
     target_for(name, version)
     library = load_library(LIBRARY)
-    return AppliedFix(name, library.version, get_fix(name).apply(library.points))
+    return AppliedFix(name, library.version, apply_to(get_fix(name), library))
 
 
 def requested_fix(config: pytest.Config) -> Optional[str]:

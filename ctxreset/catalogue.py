@@ -38,6 +38,9 @@ SHORT_NAMES = {
 }
 """How tables and reports name a failing property in a narrow cell."""
 
+LIBRARIES = ("openai-agents", "sentry-sdk", "opentelemetry-sdk", "pydantic-ai-slim")
+"""The distributions a target may install (each has an adapter in ctxreset.libraries)."""
+
 LOOPS = ("asyncio", "asyncio-eager", "uvloop", "rloop")
 """Event loops a cell can run on (ctxreset.run.loops has a factory for each)."""
 
@@ -51,6 +54,18 @@ BASIC = (
 )
 """The first catalogue: one single-turn text stream, one consumer, ``scenario(library, probe)``."""
 
+HELD = ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
+        "held_usage_limit", "held_server_disconnect", "held_aclosing")
+"""The held-across-a-yield shape (``repro.held``): a library's block held open over the yields
+of an async generator that something else closes; ``held_aclosing`` is the control (closed in
+its owner), which every library and fix must pass. Each names where the block is entered and
+left itself, so none has a ``_one_task`` reference."""
+
+HELD_FIXES = ("held_tolerate", "held_finish_without_reset", "held_private_context",
+              "held_activate_per_step")
+"""Candidate fixes for the held shape (``SHAPE = "held"``: they patch ``HeldPoints``).
+Closing in the owner is the ``held_aclosing`` control, done by the user, not a patch."""
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),
@@ -63,12 +78,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "several runs": ("interleaved_runs", "concurrent_from_one_caller"),
     "lifetimes": ("never_iterated", "kept_reference"),
     "nested runs": ("nested_streamed", "nested_tool_run", "nested_from_caller"),
+    "held across a yield": HELD,
 }
 """The realistic-usage catalogue, by family: ``scenario(library, probe, place)``. Each also has
 a ``_one_task`` reference, except where the usage has no consumer to place
 (``ONLY_ONE_SHAPE``)."""
 
-ONLY_ONE_SHAPE = frozenset({"never_iterated"})
+ONLY_ONE_SHAPE = frozenset({"never_iterated", *HELD})
 
 
 def _family_of() -> dict[str, str]:
@@ -87,8 +103,21 @@ FAMILY_OF: dict[str, str] = _family_of()
 SCENARIOS = tuple(FAMILY_OF)
 
 FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming_trace",
-         "revoke_on_reset", "owned_trace", "upstream")
+         "revoke_on_reset", "owned_trace", "upstream", *HELD_FIXES)
 """The candidate fixes, one module each in ctxreset.fixes."""
+
+ANY_SHAPE_FIXES = ("none", "upstream")
+"""Fixes that patch nothing, judged on both shapes."""
+
+
+def judged_on(fix: str, scenario: str) -> bool:
+    """Whether ``fix`` is judged on ``scenario``: a fix patches one shape's points (a held fix
+    ``HeldPoints``, the others the streamed run's), so it is judged on that shape's scenarios
+    only; ``none`` and ``upstream`` on every scenario."""
+    if fix in ANY_SHAPE_FIXES:
+        return True
+    return (fix in HELD_FIXES) == (scenario in HELD)
+
 
 FAULTS = ("crash_interpreter", "block_loop", "ignore_cancel")
 """Deliberately broken fixes for the harness's own fault tests (ctxreset.fixes.faults),

@@ -12,6 +12,9 @@ with a span), reported as a ``CurrentState`` of ids, the same ids its ``TraceEve
 - ``PatchPoints``: the classes a fix may patch, typed by the ``Scope``, ``Runner`` and
   ``StreamingResult`` protocols, so a fix's attribute accesses are checked (mypy).
 - ``Fix``: ``apply(points) -> undo``, and a docstring stating strategy, patches, trade-off.
+- The held-across-a-yield shape: ``HeldBlock`` (the library's block that makes something
+  current, and its parts), ``HeldStream`` (the async generator that holds a block open across
+  its yields), ``HeldPoints`` (both, where a held-shape fix patches) and ``HeldFix``.
 - ``Unsupported``: the library has no such feature; the cell is judged without it.
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Literal, Optional, Protocol
@@ -111,12 +114,73 @@ class PatchPoints:
     ``run_streamed``)."""
 
 
+class HeldBlock(Protocol):
+    """The block a library makes something current with (a trace, a scope, a span), as user
+    code opens it, and the parts a fix may rebuild it from. Each adapter's class calls the
+    library's own functions at call time, so a fix patches here and the library stays real."""
+
+    @classmethod
+    def open(cls, name: str) -> AbstractContextManager[Any]:
+        """The library's own block, as users write it (``with isolation_scope():``)."""
+    @classmethod
+    def start(cls, name: str) -> Any:
+        """Start the thing ``open`` would make current (recorded as started), not current."""
+    @classmethod
+    def make_current(cls, thing: Any) -> Any:
+        """Make ``thing`` current in the calling Context; return the token(s) to restore."""
+    @classmethod
+    def restore(cls, token: Any) -> None:
+        """Put back what was current before ``make_current`` returned ``token`` (raises the
+        foreign-Context ValueError in another Context), without ending the thing."""
+    @classmethod
+    def end(cls, thing: Any) -> None:
+        """End ``thing`` (recorded as ended) without touching what is current."""
+
+
+HeldWork = AsyncIterator[str]
+"""What a held stream produces its items from (the model's deltas)."""
+
+
+class HeldStream(Protocol):
+    """The async generator that holds a block open across each ``yield``: user code (a
+    streaming endpoint wrapping its work in the library's block) or the library's own."""
+
+    @classmethod
+    def stream(cls, block: type[HeldBlock], name: str, work: HeldWork,
+               closed: Callable[[], None], usage_limit: Optional[int] = None,
+               ) -> AsyncGenerator[str, None]:
+        """Open ``block`` named ``name``, yield ``work``'s items inside it; call ``closed``
+        once the block has been left, however (exhausted, closed, cancelled, failed).
+        ``usage_limit``: the output the library may produce before it stops the stream
+        with its own error (a library without usage limits ignores it)."""
+
+
+HeldMethod = Literal["open", "stream"]
+"""What a held-shape fix may patch: ``HeldBlock.open`` or ``HeldStream.stream``."""
+
+
+@dataclass(frozen=True)
+class HeldPoints:
+    """Where a held-shape fix may patch."""
+
+    block: type[HeldBlock]
+    stream: type[HeldStream]
+
+
 class Fix(Protocol):
     """A candidate fix: a module (or object) with ``apply`` and a docstring."""
 
     __doc__: Optional[str]
 
     def apply(self, points: PatchPoints) -> Undo: ...
+
+
+class HeldFix(Protocol):
+    """A candidate fix for the held-across-a-yield shape (its module says ``SHAPE = "held"``)."""
+
+    __doc__: Optional[str]
+
+    def apply(self, points: HeldPoints) -> Undo: ...
 
 
 class Library(abc.ABC):
@@ -126,6 +190,9 @@ class Library(abc.ABC):
     """The distribution (``openai-agents``), or ``minimal`` for the stdlib model."""
     version: str
     points: PatchPoints
+    """The streamed-run shape's patch points (a held-only library has none: Unsupported)."""
+    held_points: Optional[HeldPoints] = None
+    """The held-across-a-yield shape's patch points, where the library has that usage."""
     model_spans: ClassVar[bool] = False
     """Whether a run records a span per model call (openai-agents' response spans)."""
 
@@ -147,6 +214,12 @@ class Library(abc.ABC):
     def current_trace_name(self) -> Optional[str]:
         """The name of the trace (or scope) current in the calling task, if any."""
 
+    def held(self) -> HeldPoints:
+        """The held shape's points; Unsupported where the library has no such usage."""
+        if self.held_points is None:
+            raise Unsupported(f"{self.label} has no block held across a yield")
+        return self.held_points
+
     @abc.abstractmethod
     def start_run(self, run: RunRecord) -> Any:
         """Call the library's streamed run from the current task; return its result object."""
@@ -161,7 +234,8 @@ class Library(abc.ABC):
 
     def error_class(self, kind: str) -> type[BaseException]:
         """The exception the library raises to the consumer for ``kind``: ``max_turns``
-        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped)."""
+        (turns exceeded), ``input_tripwire`` or ``output_tripwire`` (a guardrail tripped),
+        ``usage_limit`` (a usage limit stopped the stream)."""
         raise Unsupported(f"{self.label} has no {kind} error")
 
     def stream_events(self, result: Any) -> AsyncIterator[Any]:

@@ -95,6 +95,8 @@ class RunRecord:
     """What an HTTP client read of this run's stream (server scenarios only)."""
     client_error: Optional[str] = None
     """The error the HTTP client got while reading, if any."""
+    held_state: Any = None
+    """A held-shape run: its stream's state (whether its block has been left)."""
 
     def __post_init__(self) -> None:
         self.trace_name = self.trace_name or self.workflow_name
@@ -119,6 +121,8 @@ class Probe:
     model_spans: bool = False
     """Whether the library's model opens a span per call (openai-agents: response spans)."""
     current: Callable[[], CurrentState] = CurrentState
+    notes: list[str] = field(default_factory=list)
+    """What the scenario measured on the way (how long a finalizer took), for the record."""
     """What is current in the calling task (the cell wires in ``Library.current_state``)."""
 
     def new_run(

@@ -16,7 +16,7 @@ import platform
 import sys
 from typing import Optional
 
-from ctxreset.catalogue import SHORT_NAMES
+from ctxreset.catalogue import SHORT_NAMES, judged_on
 from ctxreset.libraries import installed_targets, library_for
 from ctxreset.matrix.loader import Matrix, load_matrix_for_command, short_python
 from ctxreset.matrix.plan import ruled_out
@@ -42,6 +42,9 @@ def print_table(matrix: Matrix, target: str, loop: str) -> int:
     for fix in fixes:
         column = []
         for scenario in matrix.scenarios:
+            if not judged_on(fix, scenario):
+                column.append("—")  # the fix patches the other shape's points
+                continue
             if ruled_out(matrix, CellId(short_python(python), target, fix, scenario, loop)):
                 column.append("not run")
                 continue

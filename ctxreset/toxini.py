@@ -69,8 +69,8 @@ def render_tox_ini(matrix: Matrix) -> str:
     for target in released:  # a candidate (checkout, wheel, patch) installs under nox only
         spec = matrix.targets[target]
         lines.append(f"    {factor(target)}: -c constraints/{target}.txt")
-        if spec.requirement:
-            lines.append(f"    {factor(target)}: {spec.requirement}")
+        for requirement in spec.requirements:
+            lines.append(f"    {factor(target)}: {requirement}")
     lines += [
         "set_env =",
         "    CTXRESET_RESULTS_DIR = {tox_root}/results",

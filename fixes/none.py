@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ctxreset.contract import PatchPoints, Undo
+from ctxreset.contract import Undo
+
+SHAPE = "any"
 
 
-def apply(points: PatchPoints) -> Undo:
+def apply(points: object) -> Undo:
     return lambda: None

@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 
 import httpx
 import uvicorn
-from ctxreset.repro.server_app import RUN_INDEX_HEADER
+from ctxreset.repro.server_app import RUN_INDEX_HEADER, STREAM_PATH
 
 from ctxreset.probe import Probe, describe
 
@@ -93,10 +93,12 @@ async def stream_run(
     *,
     pause_after: Optional[int] = None,
     disconnect_after: Optional[int] = None,
+    path: str = STREAM_PATH,
 ) -> None:
-    """GET /stream and read its events; ``disconnect_after`` events: close the connection."""
+    """GET ``path`` (``/stream``) and read its events; ``disconnect_after`` events: close the
+    connection."""
     params = {} if pause_after is None else {"pause_after": str(pause_after)}
-    async with client.stream("GET", "/stream", params=params) as response:
+    async with client.stream("GET", path, params=params) as response:
         run = probe.runs[int(response.headers[RUN_INDEX_HEADER]) - 1]
         run.client_texts = []
         try:

@@ -6,6 +6,11 @@ and marks it current, the run goes on in a task, and the stream, when exhausted,
 trace with ``reset_current=True``. Consume that stream in another task and the reset runs in
 the consumer's Context, so ``ContextVar.reset`` raises ``ValueError``.
 
+The second shape, ``python -m repro.minimal --shape held``: a ``with trace(...)`` block held
+open across the ``yield`` of an async generator. One task reads the first item (the block
+sets the trace in its Context), another task closes the generator with ``aclose()``, and the
+block's reset runs in the closing task's Context: the same ValueError.
+
 ``python -m repro.minimal`` shows it and exits 1. The harness also runs every scenario and
 every candidate fix against this model (target ``minimal``), so it works where openai-agents
 cannot be installed. Runs on CPython 3.9+ with nothing installed.
@@ -18,7 +23,7 @@ import contextvars
 import itertools
 import sys
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
@@ -201,11 +206,41 @@ async def _demo() -> None:
     await asyncio.create_task(consume())
 
 
-def main() -> int:
-    print("The trace is marked current in the caller's Context; the stream is consumed in")
-    print("another task, whose Context is a copy, so resetting the caller's Token there fails:")
+async def _held_words(*words: str) -> AsyncGenerator[str, None]:
+    with trace("held"):  # sets the trace in whichever Context takes the first step
+        for word in words:
+            yield word
+
+
+async def _held_demo() -> None:
+    stream = _held_words("hello ", "world")
+    await stream.__anext__()  # this task enters the block
+    await asyncio.ensure_future(stream.aclose())  # another task leaves it
+
+
+SHAPES = {
+    "split": (_demo, (
+        "The trace is marked current in the caller's Context; the stream is consumed in",
+        "another task, whose Context is a copy, so resetting the caller's Token there fails:")),
+    "held": (_held_demo, (
+        "A `with trace(...)` block is held open across a yield; this task reads the first",
+        "item, another task closes the generator, so the block's reset runs there and fails:")),
+}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    shape = "split"
+    if args[:1] == ["--shape"] and len(args) == 2 and args[1] in SHAPES:
+        shape = args[1]
+    elif args:
+        print(f"usage: python -m repro.minimal [--shape {'|'.join(SHAPES)}]; got {' '.join(args)}",
+              file=sys.stderr)
+        return 2
+    demo, explanation = SHAPES[shape]
+    print("\n".join(explanation))
     try:
-        asyncio.run(_demo())
+        asyncio.run(demo())
     except ValueError:
         traceback.print_exc()
         return 1

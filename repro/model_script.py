@@ -81,6 +81,9 @@ class ModelScript:
     max_turns: Optional[int] = None
     """The run's ``max_turns`` (None: the library's default)."""
     guardrails: tuple[Guardrail, ...] = ()
+    usage_limit: Optional[int] = None
+    """The output tokens the library may produce (pydantic-ai's ``UsageLimits``); past it
+    the library stops the stream with its own error."""
 
     @property
     def text(self) -> str:

@@ -1,10 +1,12 @@
 """The FastAPI app a user would write: an endpoint streaming a run as server-sent events.
 
-``GET /stream`` calls ``run_streamed()`` in the request's task and returns a
-``StreamingResponse`` over the run's events, the shape of the endpoints in upstream issues
-#435, #538 and #634. Starlette sends the body from a task of its own (uvicorn speaks ASGI
-HTTP 2.3, so the response listens for the disconnect in a task group), which is why the
-stream ends in a Context other than the one that started the trace.
+``GET /held`` takes the first item of a stream holding the library's block across its yields
+(``repro.held``) and returns a ``StreamingResponse`` of the rest. ``GET /stream`` calls
+``run_streamed()`` in the request's task and returns a ``StreamingResponse`` over the run's
+events, the shape of the endpoints in upstream issues #435, #538 and #634. Starlette sends the
+body from a task of its own (uvicorn speaks ASGI HTTP 2.3, so the response listens for the
+disconnect in a task group), which is why the stream ends in a Context other than the one that
+started the trace.
 
 The body generator lets the library's errors propagate as user code would: uvicorn then logs
 "Exception in ASGI application", which the harness's error sink sees. A thin ASGI wrapper
@@ -17,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Optional
 
 from ctxreset.repro.consumer import deliver, snapshot
+from ctxreset.repro.held import open_held
 from ctxreset.repro.model_script import ModelScript
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
@@ -25,12 +28,14 @@ from ctxreset.contract import Library
 from ctxreset.probe import Probe
 
 RUN_INDEX_HEADER = "x-run-index"
+STREAM_PATH = "/stream"
+HELD_PATH = "/held"
 
 
 def build_fastapi_app(library: Library, probe: Probe) -> FastAPI:
     app = FastAPI()
 
-    @app.get("/stream")
+    @app.get(STREAM_PATH)
     async def stream(pause_after: Optional[int] = None) -> StreamingResponse:
         run = probe.new_run(ModelScript(pause_after=pause_after))
         run.result = library.start_run(run)
@@ -41,6 +46,28 @@ def build_fastapi_app(library: Library, probe: Probe) -> FastAPI:
             error = run.consumer_error
             if error is not None and not isinstance(error, asyncio.CancelledError):
                 raise error  # what user code does: it never catches the library's error
+
+        return StreamingResponse(
+            server_sent_events(),
+            media_type="text/event-stream",
+            headers={RUN_INDEX_HEADER: str(run.index)},
+        )
+
+    @app.get(HELD_PATH)
+    async def held(pause_after: Optional[int] = None) -> StreamingResponse:
+        """The held shape: the stream holds the library's block across its yields. The
+        endpoint awaits the first item itself (so an early failure becomes an error status),
+        then hands the rest to ``StreamingResponse``, which reads it in a task of its own."""
+        run = probe.new_run(ModelScript(pause_after=pause_after))
+        stream = open_held(library, run)
+        first = await stream.__anext__()
+        run.texts.append(first)
+
+        async def server_sent_events() -> AsyncIterator[str]:
+            yield f"data: {first}\n\n"
+            async for text in stream:
+                run.texts.append(text)
+                yield f"data: {text}\n\n"
 
         return StreamingResponse(
             server_sent_events(),

@@ -29,6 +29,9 @@ from ctxreset.matrix.sources import MARKER
 ADAPTERS = {
     "minimal": "ctxreset.libraries.minimal:MinimalLibrary",
     "openai-agents": "ctxreset.libraries.openai_agents:AgentsLibrary",
+    "sentry-sdk": "ctxreset.libraries.sentry:SentryLibrary",
+    "opentelemetry-sdk": "ctxreset.libraries.otel:OTelLibrary",
+    "pydantic-ai-slim": "ctxreset.libraries.pydantic_ai:PydanticAILibrary",
 }
 """Library (distribution) name -> its adapter class; ``minimal`` is the stdlib model."""
 

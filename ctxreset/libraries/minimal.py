@@ -6,10 +6,25 @@ import asyncio
 from contextlib import AbstractContextManager
 from typing import Any, Optional
 
-from ctxreset.contract import PatchPoints, Unsupported
-from ctxreset.libraries.scoped import ScopedTraceLibrary
+from ctxreset.contract import HeldPoints, PatchPoints, Unsupported
+from ctxreset.libraries.scoped import ScopedTraceBlock, ScopedTraceLibrary
 from ctxreset.probe import ConsumerSpan, RunRecord
 from ctxreset.repro import minimal
+from ctxreset.repro.held import UserStream
+
+
+class MinimalBlock(ScopedTraceBlock):
+    """``with minimal.trace(name):`` held across a yield."""
+
+    scope = minimal.Scope
+
+    @staticmethod
+    def new_trace(name: str) -> Any:
+        return minimal.Trace(name)
+
+    @staticmethod
+    def block(name: str) -> AbstractContextManager[Any]:
+        return minimal.trace(name)
 
 
 class MinimalLibrary(ScopedTraceLibrary):
@@ -22,6 +37,7 @@ class MinimalLibrary(ScopedTraceLibrary):
             streaming_result=minimal.RunResultStreaming,
             trace_attr="_trace",
         )
+        self.held_points = HeldPoints(block=MinimalBlock, stream=UserStream)
 
     def set_processors(self, processors: list[Any]) -> None:
         minimal.processors[:] = processors

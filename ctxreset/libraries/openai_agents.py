@@ -7,9 +7,27 @@ from contextlib import AbstractContextManager
 from importlib import metadata
 from typing import Any, Optional
 
-from ctxreset.contract import PatchPoints
-from ctxreset.libraries.scoped import ScopedTraceLibrary
+from ctxreset.contract import HeldPoints, PatchPoints
+from ctxreset.libraries.scoped import ScopedTraceBlock, ScopedTraceLibrary
 from ctxreset.probe import ConsumerSpan, RunRecord
+from ctxreset.repro.held import UserStream
+
+
+class AgentsBlock(ScopedTraceBlock):
+    """``with agents.trace(name):`` held across a yield (the held shape of 0.19/0.20)."""
+
+    @staticmethod
+    def block(name: str) -> AbstractContextManager[Any]:
+        import agents
+
+        context: AbstractContextManager[Any] = agents.trace(name)
+        return context
+
+    @staticmethod
+    def new_trace(name: str) -> Any:
+        import agents
+
+        return agents.trace(name)
 
 
 class AgentsLibrary(ScopedTraceLibrary):
@@ -34,6 +52,8 @@ class AgentsLibrary(ScopedTraceLibrary):
             # 0.0.x keeps the run's task as ``_run_impl_task``; later releases ``run_loop_task``.
             run_task_attr="_run_impl_task" if "_run_impl_task" in fields else "run_loop_task",
         )
+        AgentsBlock.scope = agents.tracing.scope.Scope
+        self.held_points = HeldPoints(block=AgentsBlock, stream=UserStream)
 
     def run_task(self, result: Any) -> Optional[asyncio.Task[Any]]:
         # 0.0.x keeps it as ``_run_impl_task``; later releases renamed it ``run_loop_task``.

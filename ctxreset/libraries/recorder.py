@@ -34,24 +34,25 @@ class RecordingProcessor:
         self.events: list[TraceEvent] = []
         self._lock = threading.Lock()
 
-    def _add(self, kind: str, trace_id: str, **fields: Any) -> None:
+    def add(self, kind: str, trace_id: str, **fields: Any) -> None:
+        """Record one event (adapters whose library has no processor call this themselves)."""
         with self._lock:
             self.events.append(TraceEvent(len(self.events), kind, trace_id, **fields))
 
     def on_trace_start(self, trace: Any) -> None:
-        self._add("trace_start", trace.trace_id, name=str(trace.name))
+        self.add("trace_start", trace.trace_id, name=str(trace.name))
 
     def on_trace_end(self, trace: Any) -> None:
-        self._add("trace_end", trace.trace_id, name=str(trace.name))
+        self.add("trace_end", trace.trace_id, name=str(trace.name))
 
     def on_span_start(self, span: Any) -> None:
-        self._add(
+        self.add(
             "span_start", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
             name=span_name(span), span_type=span_type(span),
         )
 
     def on_span_end(self, span: Any) -> None:
-        self._add(
+        self.add(
             "span_end", span.trace_id, span_id=span.span_id, parent_id=span.parent_id,
             name=span_name(span), span_type=span_type(span),
         )

@@ -26,6 +26,8 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ctxreset.catalogue import judged_on
+
 if TYPE_CHECKING:
     from ctxreset.matrix.loader import Matrix
 
@@ -118,7 +120,7 @@ def _cells(matrix: Matrix) -> Iterator[tuple[str, str, str, str, str]]:
     for python in matrix.pythons:
         for target in matrix.targets:
             for fix in matrix.fixes_for(target):
-                for scenario in matrix.scenarios:
+                for scenario in (s for s in matrix.scenarios if judged_on(fix, s)):
                     for loop in matrix.loops:
                         yield python, target, fix, scenario, loop
 
@@ -242,6 +244,7 @@ def unpinned(matrix: Matrix, constraints: Path) -> Optional[str]:
                     "run `nox -s lock`")
         pins = _pins(path)
         wanted = [(f"targets.{target}.requirement", spec.requirement)] if spec.requirement else []
+        wanted += [(f"targets.{target}.with", req) for req in spec.also]
         wanted += [(f"loops.{name}.requirement", req) for name, req in pinned_loops]
         for key, requirement in wanted:
             exact = _exact(requirement)

@@ -75,6 +75,14 @@ class Target:
     cells are judged with the ``upstream`` fix on what its base release supports."""
     base_target: Optional[str] = None
     """A candidate's base release as a target id: its Pythons, exclusions and constraints."""
+    also: tuple[str, ...] = ()
+    """Pinned requirements installed with it (``with:``): what its adapter needs that the
+    library does not depend on (pydantic-ai's OpenTelemetry SDK for the in-memory exporter)."""
+
+    @property
+    def requirements(self) -> list[str]:
+        """Everything the target installs (nothing for the stdlib model)."""
+        return [*([self.requirement] if self.requirement else []), *self.also]
 
 
 @dataclass(frozen=True)
@@ -318,7 +326,7 @@ def _parse_target(target_id: str, spec: dict[str, Any], specs: dict[str, Any],
         if "base" in spec:
             raise _fail(f"{key}.base", spec["base"], "only with path, wheel or patch")
         return Target(spec["requirement"], spec.get("requires_python", ""),
-                      spec.get("baseline"))
+                      spec.get("baseline"), also=tuple(spec.get("with", ())))
     releases = {s.get("requirement"): t for t, s in specs.items()
                 if isinstance(s, dict) and s.get("requirement")}
     base = spec.get("base")
@@ -333,7 +341,8 @@ def _parse_target(target_id: str, spec: dict[str, Any], specs: dict[str, Any],
         location = folder / location
     base_target = releases[base]
     baseline = specs[base_target].get("baseline") or base_target
-    return Target(None, "", baseline, Source(given[0], location, base), base_target)
+    return Target(None, "", baseline, Source(given[0], location, base), base_target,
+                  also=tuple(specs[base_target].get("with", ())))
 
 
 def _parse_bench(

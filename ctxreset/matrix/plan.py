@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
-from ctxreset.catalogue import ONE_TASK_SUFFIX
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from ctxreset.catalogue import ONE_TASK_SUFFIX, judged_on
 from ctxreset.matrix.loader import Matrix, short_python
 from ctxreset.records import CellId
 
@@ -17,12 +20,13 @@ from ctxreset.records import CellId
 def planned_cells(
     matrix: Matrix, python: str, targets: Optional[Iterable[str]] = None
 ) -> list[CellId]:
-    """Every cell of ``targets`` (default: all) on ``python``, in matrix order."""
+    """Every cell of ``targets`` (default: all) on ``python``, in matrix order (a fix only on
+    the shape it patches: ``catalogue.judged_on``)."""
     python = short_python(python)
     cells = []
     for target in targets if targets is not None else matrix.targets:
         for fix in matrix.fixes_for(target):
-            for scenario in matrix.scenarios:
+            for scenario in (s for s in matrix.scenarios if judged_on(fix, s)):
                 for loop in matrix.loops:
                     cells.append(CellId(python, target, fix, scenario, loop))
     return cells
@@ -35,6 +39,30 @@ def ruled_out(matrix: Matrix, cell: CellId) -> Optional[str]:
         or matrix.loop_not_run(cell.loop, cell.python)
         or matrix.excluded(cell.target, cell.scenario, cell.loop, cell.python)
     )
+
+
+def library_targets(matrix: Matrix, package: str) -> list[str]:
+    """The targets that install distribution ``package``."""
+    wanted = canonicalize_name(package)
+    return [t for t, spec in matrix.targets.items()
+            if spec.requirement and canonicalize_name(Requirement(spec.requirement).name) == wanted]
+
+
+def library_scenarios(matrix: Matrix, package: str) -> tuple[str, ...]:
+    """The scenarios some target of ``package`` runs somewhere (matrix.yaml rules the others
+    out for every one of its targets): what a sweep of its releases runs."""
+    targets = library_targets(matrix, package)
+    return tuple(s for s in matrix.scenarios
+                 if any(not matrix.excluded(t, s, loop, python) for t in targets
+                        for loop in matrix.loops for python in matrix.pythons))
+
+
+def library_extras(matrix: Matrix, package: str) -> tuple[str, ...]:
+    """What the targets of ``package`` install besides it (``with:``), by name only: a sweep
+    installs each release with its dependencies as of its upload."""
+    names = {Requirement(req).name for t in library_targets(matrix, package)
+             for req in matrix.targets[t].also}
+    return tuple(sorted(names))
 
 
 LEGACY_REFERENCES = {"other_task": "same_task"}

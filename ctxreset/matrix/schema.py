@@ -14,6 +14,13 @@ from typing import Any, Optional
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ctxreset.catalogue import LIBRARIES
+
+_PINNED = "^(" + "|".join(LIBRARIES) + r")==\d+(\.\d+){1,2}$"
+"""A target's requirement: one library the harness has an adapter for, pinned exactly."""
+_ANY_PINNED = r"^[A-Za-z0-9._-]+==\d+(\.\d+){1,2}$"
+"""What a target installs besides its library (``with:``), pinned exactly."""
+
 REQUIRED_KEYS = ("targets", "pythons", "loops", "scenarios", "fixes", "expectations")
 TOP_LEVEL_KEYS = (*REQUIRED_KEYS, "exclusions", "bench", "sweep", "explore")  # in file order
 
@@ -137,12 +144,18 @@ def matrix_schema(
                                     {"type": "null"},
                                     {
                                         "type": "string",
-                                        "pattern": r"^openai-agents==\d+(\.\d+){1,2}$",
-                                        "description": "openai-agents==X.Y.Z",
+                                        "pattern": _PINNED,
+                                        "description": " or ".join(
+                                            f"{name}==X.Y.Z" for name in LIBRARIES),
                                     },
                                 ]
                             },
                             "requires_python": _REQUIRES_PYTHON,
+                            "with": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": _ANY_PINNED,
+                                          "description": "name==X.Y.Z"},
+                            },
                             "baseline": {
                                 **_enum(targets),
                                 "description": "the affected target this release fixes; its "
@@ -220,7 +233,7 @@ def matrix_schema(
                 "bench": _bench(targets, loops),
                 "sweep": _closed(
                     {
-                        "package": {"enum": ["openai-agents"]},
+                        "package": {"enum": list(LIBRARIES)},
                         "from": _RELEASE,
                         "to": {"oneOf": [{"type": "null", "description": "null (the newest)"},
                                          _RELEASE]},

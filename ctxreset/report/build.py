@@ -34,6 +34,7 @@ from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.answer import answer_block, failure_links
 from ctxreset.report.findings import findings
+from ctxreset.report.libraries import library_verdicts
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
 from ctxreset.report.trust import trust_block
@@ -328,6 +329,7 @@ def build_report(
         "provenance": _provenance(merged),
         "sweep": sweep,
         "interleavings": interleavings,
+        "libraries": library_verdicts(merged, matrix),
     }
 
 

@@ -335,7 +335,7 @@ def check(
         "spans-filed": check_spans_filed(probe, log),
         "released": check_released(probe),
     }
-    notes = list(notes)
+    notes = list(notes) + probe.notes
     for point in probe.let_go:
         if point.trace_ended:
             notes.append(f"run {point.run}: trace ended {point.loop_turns} loop turn(s) after"

@@ -39,6 +39,7 @@ from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
 from ctxreset.matrix.loader import Matrix, matrix_hash
+from ctxreset.matrix.plan import library_extras, library_scenarios
 from ctxreset.records import write_atomically
 from ctxreset.settings import DEFAULT_TIMEOUT
 from ctxreset.sweep.releases import (
@@ -74,6 +75,7 @@ class SweepPlan:
     venvs: Path  # .nox/sweep
     results: Path  # results/sweep
     fetched_at: str  # when the release list was fetched; also the loop package's cut-off
+    extras: tuple[str, ...] = ()  # what the library's targets install besides it (with:)
 
 
 def exclude_newer(release: Release) -> str:
@@ -84,7 +86,8 @@ def exclude_newer(release: Release) -> str:
 def install_command(plan: SweepPlan, release: Release, python: Path) -> list[str]:
     command = ["uv", "pip", "install", "--python", str(python),
                "--exclude-newer", exclude_newer(release)]
-    requirements = ["-e", f"{plan.repo}[server]", f"{plan.package}=={release.version}"]
+    requirements = ["-e", f"{plan.repo}[server]", f"{plan.package}=={release.version}",
+                    *plan.extras]
     if plan.loop_requirement:
         name = Requirement(plan.loop_requirement).name
         command += ["--exclude-newer-package", f"{name}={plan.fetched_at}"]
@@ -144,7 +147,7 @@ def run_runner(plan: SweepPlan, release: Release, out: Path) -> tuple[Optional[s
     python = _venv_python(plan.venvs / release.version)
     command = [str(python), "-m", "ctxreset.sweep.cli",
                "--out", str(plan.results / release.version), "--loop", plan.loop,
-               "--timeout", str(plan.timeout)]
+               "--timeout", str(plan.timeout), "--package", plan.package]
     limit = plan.timeout * len(plan.scenarios) + 120
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     started = time.perf_counter()
@@ -282,8 +285,9 @@ def sweep_from_matrix(matrix: Matrix, interpreter: str, arguments: Sequence[str]
         package=spec.package, python=spec.python, interpreter=interpreter, loop=spec.loop,
         loop_requirement=loop.requirement,
         timeout=DEFAULT_TIMEOUT if spec.timeout is None else spec.timeout,
-        scenarios=matrix.scenarios, repo=repo, venvs=repo / ".nox" / "sweep",
-        results=sweep_root(repo / "results"), fetched_at=fetched_at,
+        scenarios=library_scenarios(matrix, spec.package), repo=repo,
+        venvs=repo / ".nox" / "sweep", results=sweep_root(repo / "results"),
+        fetched_at=fetched_at, extras=library_extras(matrix, spec.package),
     )
     log(f"{len(chosen)} of {len(releases.releases)} {spec.package} releases on Python "
         f"{spec.python}, loop {spec.loop}: {chosen[0].version} .. {chosen[-1].version}")

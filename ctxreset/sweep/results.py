@@ -6,7 +6,7 @@
     results/sweep/<version>/py<python>/release.json           one release: installed? imported?
                                                               resolved openai, install/run time
     results/sweep/<version>/py<python>/runner.json            what the runner saw (sweep_run)
-    results/sweep/<version>/py<python>/agents-<version>/none/<scenario>-<loop>.json   cells
+    results/sweep/<version>/py<python>/<target>/none/<scenario>-<loop>.json   cells
 
 Nothing here starts with ``py``, so the matrix's merge (``results/py*/**``) never sees it.
 """
@@ -58,7 +58,7 @@ def _property_order(name: str) -> tuple[int, str]:
 
 def _cells(directory: Path, loop: str, unreadable: list[str]) -> dict[str, CellOutcome]:
     found = {}
-    for path in sorted(directory.glob(f"agents-*/none/*-{loop}.json")):
+    for path in sorted(directory.glob(f"*/none/*-{loop}.json")):
         if path.name.startswith("."):
             continue  # a temporary file an interrupted write left behind
         try:

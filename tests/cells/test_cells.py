@@ -114,3 +114,72 @@ def test_one_task_references_pass_unpatched_unless_listed(matrix):
                 "race_disconnect_one_task",), scenario
         else:
             assert expected.fails == frozenset(), scenario
+
+
+HELD_REPRODUCES = {
+    "minimal": ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
+                "held_server_disconnect"),
+    "sentry-2.42.0": ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
+                      "held_server_disconnect"),
+    "otel-1.45.2": ("held_aclose", "held_break_gc", "held_cancelled", "held_interrupted",
+                    "held_server_disconnect"),
+    "agents-0.19.4": ("held_cancelled", "held_interrupted", "held_server_disconnect"),
+    "pydantic-2.12.0": ("held_usage_limit",),
+}
+"""Where each affected release raises (or logs) the foreign-Context ValueError unpatched, on
+3.11 and asyncio (held_cancelled: before 3.12 only). openai-agents 0.19.4 skips the reset when
+its block is left by GeneratorExit: there it leaks without an error."""
+
+HELD_CONTROL_FAILS = {
+    "agents-0.19.4": "0.19.4 skips the reset on GeneratorExit: even closed by its owner, the "
+                     "trace stays current",
+    "pydantic-2.12.0": "closing run_stream early lets GeneratorExit escape (anyio), and the "
+                       "library's own stream still detaches elsewhere",
+    "pydantic-2.13.0": "closing run_stream early lets GeneratorExit escape (anyio)",
+}
+"""Targets whose unpatched (or fixed) release fails the aclosing control on its own, with the
+reason read from the evidence."""
+
+
+def test_held_shape_reproduces_on_every_affected_release(matrix):
+    """The held shape's teeth, as data: each affected release must fail no-error with the
+    foreign-Context ValueError in the scenarios it claims, and must leak where the block was
+    entered when another task closes it."""
+    for target, scenarios in HELD_REPRODUCES.items():
+        for scenario in scenarios:
+            expected = matrix.expectation(target, "none", scenario, "asyncio", "3.11")
+            assert "no-error" in expected.fails, (target, scenario)
+            assert expected.reproduces and "different Context" in expected.reproduces
+        if "held_aclose" in matrix.scenarios and target in ("minimal", "sentry-2.42.0",
+                                                            "otel-1.45.2", "agents-0.19.4"):
+            leak = matrix.expectation(target, "none", "held_aclose", "asyncio", "3.11")
+            assert "no-leak" in leak.fails, target
+
+
+def test_the_aclosing_control_passes_unless_listed(matrix):
+    """Closed in its owner, the block is left where it was entered: every held-shape target
+    passes every property there, unpatched or fixed, unless listed with its reason."""
+    for target in matrix.targets:
+        if matrix.excluded(target, "held_aclosing", "asyncio", "3.11"):
+            continue
+        for fix in ("none", "upstream"):
+            if target not in matrix.fixes[fix]:
+                continue
+            expected = matrix.expectation(target, fix, "held_aclosing", "asyncio", "3.11")
+            if target in HELD_CONTROL_FAILS:
+                assert expected.fails, target
+            else:
+                assert expected.fails == frozenset(), (target, fix)
+
+
+def test_shipped_held_fixes_stop_the_error_not_the_leak(matrix):
+    """What the fixed releases are recorded doing when another task closes the block:
+    sentry 2.42.1 raises nothing and leaves the scope current in the Context that entered."""
+    sentry = matrix.expectation("sentry-2.42.1", "upstream", "held_aclose", "asyncio", "3.11")
+    assert "no-error" not in sentry.fails and "no-leak" in sentry.fails
+    agents = matrix.expectation("agents-0.20.0", "upstream", "held_interrupted", "asyncio",
+                                "3.11")
+    assert "no-error" in agents.fails  # 0.20.0 tolerates GeneratorExit only
+    pydantic = matrix.expectation("pydantic-2.13.0", "upstream", "held_usage_limit", "asyncio",
+                                  "3.11")
+    assert pydantic.fails == frozenset()

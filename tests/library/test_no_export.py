@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import socket
 import threading
 
@@ -13,8 +14,10 @@ from ctxreset.run.cell import run_cell
 from ctxreset.run.netguard import BLOCKED_ATTEMPTS, NetworkBlocked
 
 
-def test_default_exporter_sees_nothing_during_a_cell(monkeypatch):
+def test_default_exporter_sees_nothing_during_a_cell(monkeypatch, matrix, targets):
     pytest.importorskip("agents", reason="openai-agents is not installed here")
+    if any(matrix.excluded(t, "server_stream", "asyncio", "3.11") for t in targets):
+        pytest.skip("a held-shape target: test_default_exporter_sees_nothing_in_a_held_cell")
     from agents.tracing import processors
 
     calls = []
@@ -31,6 +34,27 @@ def test_default_exporter_sees_nothing_during_a_cell(monkeypatch):
     assert result.failing == ()  # the recorder saw the trace and its spans, over real HTTP...
     assert calls == []  # ...the default processor and exporter saw nothing
     assert BLOCKED_ATTEMPTS == []  # ...and nothing tried to leave loopback
+
+
+def test_default_exporter_sees_nothing_in_a_held_cell(monkeypatch, matrix, targets, library_of):
+    """The held shape over real HTTP, on whichever held-shape target is installed: openai-agents'
+    default processor, sentry's transport or anything else never sends a byte off loopback."""
+    held = [t for t in targets if not matrix.excluded(t, "held_server_disconnect", "asyncio",
+                                                      "3.11")]
+    if not held:
+        pytest.skip("no target with the held shape installed here")
+    calls = []
+    if importlib.util.find_spec("agents") is not None:
+        from agents.tracing import processors
+
+        monkeypatch.setattr(processors.BackendSpanExporter, "export",
+                            lambda self, items: calls.append("export"))
+    result = run_cell(library_of(held[0]), "held_server_disconnect", "none", "asyncio",
+                      target=held[0])
+    assert result.status == "checked", result.reason
+    assert result.properties["trace-ended-once"]["status"] == "pass"  # the recorder saw it
+    assert calls == []
+    assert BLOCKED_ATTEMPTS == []
 
 
 def test_the_guard_stops_the_real_exporter_from_reaching_openai():

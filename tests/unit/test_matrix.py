@@ -70,11 +70,14 @@ def test_unknown_scenario(data):
 
 def test_unknown_target_in_a_fix(data):
     data["fixes"]["none"]["applies_to"].append("agents-9")
-    assert "fixes.none.applies_to[2]: bad value 'agents-9'; allowed: minimal," in _error(data)
+    index = len(data["fixes"]["none"]["applies_to"]) - 1
+    assert (f"fixes.none.applies_to[{index}]: bad value 'agents-9'; allowed: minimal,"
+            in _error(data))
 
 
 def test_expectation_for_a_target_the_fix_does_not_apply_to(data):
-    data["expectations"][-1]["targets"].append("minimal")
+    upstream = [rule for rule in data["expectations"] if rule["fix"] == "upstream"]
+    upstream[-1]["targets"].append("minimal")
     assert "].targets: bad value 'minimal'; allowed: agents-0.0.12, agents-newest" in _error(data)
 
 

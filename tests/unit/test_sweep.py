@@ -154,6 +154,21 @@ def _plan(tmp_path: Path, **changes: Any) -> SweepPlan:
     return SweepPlan(**fields)
 
 
+def test_a_library_sweep_runs_its_own_scenarios_and_installs_what_its_adapter_needs(tmp_path):
+    from ctxreset.matrix.plan import library_extras, library_scenarios
+
+    matrix = load_matrix(DEFAULT_MATRIX_PATH)
+    sentry = library_scenarios(matrix, "sentry-sdk")
+    assert "held_aclose" in sentry and "other_task" not in sentry
+    assert "held_usage_limit" not in sentry  # ruled out for every sentry target
+    assert library_scenarios(matrix, "pydantic-ai-slim") == ("held_usage_limit", "held_aclosing")
+    assert "other_task" in library_scenarios(matrix, "openai-agents")
+    assert library_extras(matrix, "pydantic-ai-slim") == ("opentelemetry-sdk",)
+    plan = _plan(tmp_path, package="pydantic-ai-slim", extras=("opentelemetry-sdk",))
+    command = install_command(plan, Release("2.12.0", "2026-01-01T00:00:00Z"), Path("p"))
+    assert "pydantic-ai-slim==2.12.0" in command and "opentelemetry-sdk" in command
+
+
 def test_install_pins_dependencies_to_the_release_date_but_not_the_loop(tmp_path):
     release = Release("0.0.11", "2025-04-15T18:38:39Z")
     command = install_command(_plan(tmp_path), release, Path("venv/bin/python"))
@@ -272,10 +287,10 @@ def test_without_a_sweep_the_section_says_how_to_run_it(tmp_path):
 # --- the runner (in a release's venv) ------------------------------------------------------
 
 def test_a_release_that_does_not_import_is_recorded(monkeypatch):
-    from ctxreset.sweep.cli import load_agents
+    from ctxreset.sweep.cli import load_release
 
     monkeypatch.setitem(sys.modules, "agents", None)  # `import agents` raises ImportError
-    library, status, reason = load_agents()
+    library, status, reason = load_release("openai-agents")
     assert (library, status) == (None, "not importable")
     assert reason.startswith(("ImportError:", "ModuleNotFoundError:")) and "\n" not in reason
 
@@ -294,3 +309,19 @@ def test_runner_writes_a_file_per_cell_and_runner_json(tmp_path):
     assert [p.name for p in cells] == ["other_task-asyncio.json", "same_task-asyncio.json"]
     same = json.loads(cells[1].read_text())
     assert same["cell"]["status"] == "checked" and same["packages"]["openai-agents"] == version
+
+
+def test_runner_sweeps_another_library(tmp_path):
+    pytest.importorskip("sentry_sdk")
+    from ctxreset.sweep.cli import main as run
+
+    assert run(["--out", str(tmp_path), "--package", "sentry-sdk", "--scenario", "held_aclose",
+                "--loop", "asyncio"]) == 0
+    (directory,) = tmp_path.glob("py*")
+    runner = json.loads((directory / "runner.json").read_text())
+    assert runner["status"] == "ran" and runner["cells"] == 1
+    version = runner["packages"]["sentry-sdk"]
+    (cell,) = directory.glob(f"sentry-sdk-{version}/none/held_aclose-asyncio.json")
+    # both the affected and the fixed release leave the scope current where it was entered
+    assert json.loads(cell.read_text())["cell"]["properties"]["no-leak"]["status"] == "fail"
+    assert run(["--out", str(tmp_path), "--package", "nope"]) == 2
