@@ -34,7 +34,7 @@ from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.answer import answer_block, failure_links
 from ctxreset.report.findings import findings
-from ctxreset.report.libraries import library_verdicts
+from ctxreset.report.libraries import library_verdicts, shape_view
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
 from ctxreset.report.trust import trust_block
@@ -222,6 +222,20 @@ def _scenario_table(matrix: Matrix, verdict: ReportVerdict) -> list[dict[str, An
     return rows
 
 
+HELD_TITLE = "a token held across a yield (the held shape)"
+
+
+def _schedules_of(schedules: Optional[dict[str, ScheduleFindings]],
+                  view: Matrix) -> dict[str, ScheduleFindings]:
+    """What explored schedules showed, kept to the scenarios of one shape's view."""
+    kept = {}
+    for fix, found in (schedules or {}).items():
+        kept[fix] = ScheduleFindings(
+            breaks={pair for pair in found.breaks if pair[0] in view.scenarios},
+            regressions={pair for pair in found.regressions if pair[0] in view.scenarios})
+    return kept
+
+
 def _schedules_explored(interleavings: Optional[dict[str, Any]]) -> Optional[int]:
     """How many seeded schedules ``nox -s explore`` ran, over every fix; None: not explored."""
     if not interleavings:
@@ -238,7 +252,9 @@ def build_report(
     """``costs``: the benchmark files (ctxreset.bench.costs); None or empty: the report has none.
     ``sweep``: the sweep across releases (ctxreset.sweep.section), None when never swept."""
     costs = costs or Costs()
-    verdict: ReportVerdict = judge(merged, matrix, dict(schedules or {}))
+    streamed, streamed_matrix = shape_view(merged, matrix, "streamed")
+    verdict: ReportVerdict = judge(streamed, streamed_matrix,
+                                   _schedules_of(schedules, streamed_matrix))
     by_column: dict[tuple[str, str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         cell = record.cell
@@ -260,7 +276,16 @@ def build_report(
     for record in merged.records.values():
         counts[record.outcome] += 1
     failures = _failures(merged, matrix)
-    answer = answer_block(merged, matrix, verdict, failures=failure_links(failures))
+    links = failure_links(failures)
+    answer = answer_block(streamed, streamed_matrix, verdict, failures=links)
+    answers = [answer]
+    held, held_matrix = shape_view(merged, matrix, "held")
+    other_shapes = []
+    if held.records:
+        held_verdict = judge(held, held_matrix, _schedules_of(schedules, held_matrix))
+        other_shapes.append({"shape": HELD_TITLE, "statement": held_verdict.statement()})
+        answers.append(answer_block(held, held_matrix, held_verdict, key="held",
+                                    title=HELD_TITLE, failures=links))
     budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
 
     return {
@@ -271,7 +296,8 @@ def build_report(
             "rule": RULE,
             "recommended": verdict.recommended,
             "closest": verdict.closest.fix if verdict.closest else None,
-            "rests_on": _rests_on(merged, verdict),
+            "rests_on": _rests_on(streamed, verdict),
+            "other_shapes": other_shapes,
             "fixes": [
                 {
                     "fix": v.fix,
@@ -292,14 +318,14 @@ def build_report(
                  "compared": c.compared, "text": c.text()}
                 for c in verdict.comparisons
             ],
-            "scenario_table": _scenario_table(matrix, verdict),
+            "scenario_table": _scenario_table(streamed_matrix, verdict),
             "findings": findings(verdict, costs),
         },
         "counts": {k: counts[k] for k in ("pass", "fail", "error", "timeout", "not run")},
         "columns": columns,
         "grid": grid,
         "failures": failures,
-        "answers": [answer],
+        "answers": answers,
         "trust": trust_block(merged, matrix, answer["usages"],
                              schedules=_schedules_explored(interleavings)),
         "pictures": {

@@ -7,12 +7,17 @@ held-across-a-yield scenarios (``catalogue.HELD``), ``streamed`` for the rest.""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
-from ctxreset.catalogue import HELD
+from ctxreset.catalogue import HELD, judged_on
 from ctxreset.matrix.loader import Matrix
 from ctxreset.matrix.plan import ruled_out
 from ctxreset.report.merge import Merged
+
+SHAPES = ("streamed", "held")
+"""The two shapes of the bug, each judged on its own: a fix for one cannot be recommended for
+the other (a held-shape fix patches nothing a streamed run calls)."""
 
 
 def library_of(matrix: Matrix, target: str) -> str:
@@ -22,6 +27,25 @@ def library_of(matrix: Matrix, target: str) -> str:
 
 def shape_of(scenario: str) -> str:
     return "held" if scenario in HELD else "streamed"
+
+
+def shape_view(merged: Merged, matrix: Matrix, shape: str) -> tuple[Merged, Matrix]:
+    """The records and the matrix of one shape: its scenarios, the fixes judged on them, each
+    on the targets that run some of them (matrix.yaml's exclusions say which). The verdict's
+    rule then compares like with like: a fix with the unpatched release of its own shape."""
+    scenarios = tuple(s for s in matrix.scenarios if shape_of(s) == shape)
+    targets = {t for t in matrix.targets
+               if any(matrix.excluded(t, s, loop, python) is None for s in scenarios
+                      for loop in matrix.loops for python in matrix.pythons)}
+    fixes = {}
+    for fix, applies_to in matrix.fixes.items():
+        if any(judged_on(fix, s) for s in scenarios):
+            kept = tuple(t for t in applies_to if t in targets)
+            if kept:
+                fixes[fix] = kept
+    records = {cell: record for cell, record in merged.records.items()
+               if cell.scenario in scenarios}
+    return replace(merged, records=records), replace(matrix, scenarios=scenarios, fixes=fixes)
 
 
 def library_verdicts(merged: Merged, matrix: Matrix) -> list[dict[str, Any]]:
