@@ -29,13 +29,15 @@ REPEATS_PER_PROCESS = 3
 
 def release_fixes(matrix: Matrix, target: str, python: str) -> list[tuple[str, str]]:
     """(fix, release target) for every fix that does not apply to ``target``, on each target
-    it applies to that installs on ``python``."""
+    it applies to that is judged against ``target`` (its ``baseline:``: another release of
+    the same library) and installs on ``python``."""
     found = []
     for fix, targets in matrix.fixes.items():
         if target in targets:
             continue
         found += [(fix, other) for other in targets
-                  if not matrix.target_not_run(other, python)]
+                  if matrix.baseline_of(other) == target
+                  and not matrix.target_not_run(other, python)]
     return found
 
 

@@ -25,6 +25,7 @@ that passes every property in every cell is recommended; failing that, the one w
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
@@ -265,7 +266,7 @@ def _compare(fix: FixVerdict, release: FixVerdict) -> Comparison:
 
 
 def judge(merged: Merged, matrix: Matrix,
-          schedules: Optional[dict[str, Schedules]] = None) -> ReportVerdict:
+          schedules: Optional[Mapping[str, Schedules]] = None) -> ReportVerdict:
     """``schedules``: per fix, what explored schedules showed (``nox -s explore``); a failure
     under any of them counts."""
     cells = _index(merged)

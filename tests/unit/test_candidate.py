@@ -20,6 +20,12 @@ from ctxreset.report.merge import CellRecord
 
 ROOT = DEFAULT_MATRIX_PATH.parent
 PATCHES = ROOT / "patches"
+_RELEASES = [spec["requirement"] for spec in
+             yaml.safe_load(DEFAULT_MATRIX_PATH.read_text())["targets"].values()
+             if spec.get("requirement")]
+RELEASES = ", ".join(_RELEASES)
+"""Every released target's requirement in matrix.yaml, in its order: what a base may name."""
+LIBRARIES = ", ".join(sorted({r.split("==")[0] for r in _RELEASES}))
 
 
 @pytest.fixture
@@ -67,11 +73,10 @@ def test_a_patch_target_is_judged_like_a_release_on_what_its_base_supports(data)
      "got requirement, path"),
     ({"patch": "p.diff"},
      "matrix.yaml: targets.x.base: bad value None; allowed: the requirement of a released "
-     "target: openai-agents==0.0.11, openai-agents==0.0.12, openai-agents==0.24.0"),
+     f"target: {RELEASES}"),
     ({"patch": "p.diff", "base": "openai-agents==0.0.9"},
      "matrix.yaml: targets.x.base: bad value 'openai-agents==0.0.9'; allowed: the requirement "
-     "of a released target: openai-agents==0.0.11, openai-agents==0.0.12, "
-     "openai-agents==0.24.0"),
+     f"of a released target: {RELEASES}"),
     ({"wheel": "a.whl", "base": "openai-agents==0.0.11", "requires_python": ">=3.10"},
      "matrix.yaml: targets.x: a candidate takes its Pythons and baseline from its base "
      "release; remove requires_python/baseline"),
@@ -112,7 +117,7 @@ def test_bad_input_is_one_line_and_exit_2_before_anything_runs(tmp_path, monkeyp
         argument, expected = tmp_path, f"{tmp_path}: not a Python package (no pyproject.toml)"
     elif make == "wheel for another library":
         argument = _wheel(tmp_path, "requests", "2.32.0")
-        expected = f"{argument}: builds 'requests', not a library of the matrix (openai-agents)"
+        expected = f"{argument}: builds 'requests', not a library of the matrix ({LIBRARIES})"
     elif make == "not a wheel":
         argument = tmp_path / "broken-1.0-py3-none-any.whl"
         argument.write_text("not a zip")
@@ -138,7 +143,7 @@ def test_against_and_python_are_checked(monkeypatch, capsys):
     monkeypatch.setattr(candidate, "nested_nox", lambda *a, **k: pytest.fail("ran"))
     for extra, expected in [
         (["--against", "openai-agents==0.0.7"], "--against: bad value 'openai-agents==0.0.7'; "
-         "allowed: openai-agents==0.0.11, openai-agents==0.0.12, openai-agents==0.24.0"),
+         f"allowed: {RELEASES}"),
         (["--python", "2.7"], "--python: bad value '2.7'; allowed: 3.9, 3.10, 3.11, 3.12, "
          "3.13, 3.14"),
     ]:
