@@ -30,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Optional
 
+from ctxreset.catalogue import judged_on
 from ctxreset.explore.results import (
     RUN_FILE,
     ExploredCell,
@@ -125,6 +126,8 @@ def plan_units(matrix: Matrix, targets: list[str], fixes: Optional[list[str]],
             for scenario in matrix.scenarios:
                 if scenario in left_out or (scenarios is not None and scenario not in scenarios):
                     continue
+                if not judged_on(fix, scenario):
+                    continue  # the fix patches the other shape: here it would be unpatched
                 if matrix.excluded(target, scenario, DEFAULT_LOOP, platform.python_version()):
                     continue
                 units.append((target, fix, scenario))

@@ -274,3 +274,19 @@ def test_a_malformed_explored_cell_is_a_problem(change):
 
 def test_the_real_matrix_hash_is_what_files_are_checked_against():
     assert isinstance(matrix_hash(), str) and matrix_hash()
+
+
+def test_a_fix_is_explored_only_on_the_shape_it_patches():
+    """A held-shape fix on a streamed scenario (or the other way round) patches nothing there:
+    exploring it would only repeat the unpatched cell, so the plan leaves such pairs out."""
+    from ctxreset.catalogue import HELD, HELD_FIXES
+
+    matrix = load_matrix(DEFAULT_MATRIX_PATH)
+    units, _ = cli.plan_units(matrix, ["minimal"], None, None)
+    fixes = {fix for _, fix, _ in units}
+    assert fixes & set(HELD_FIXES) and "owned_trace" in fixes  # both shapes are explored
+    for _, fix, scenario in units:
+        if fix in HELD_FIXES:
+            assert scenario in HELD, (fix, scenario)
+        elif fix not in ("none", "upstream"):
+            assert scenario not in HELD, (fix, scenario)
