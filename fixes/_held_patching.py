@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Union, overload
 
+from ctxreset.fixes._patching import Restorer
+
 from ctxreset.contract import HeldBlock, HeldStream
 
-_INHERITED = object()
-"""The class had no attribute of its own by that name (it inherited it)."""
 
-
-class HeldPatches:
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, str, Any]] = []
+class HeldPatches(Restorer):
+    """Collects replacements of the held shape's points; ``undo()`` restores them."""
 
     @overload
     def original(self, owner: type[HeldBlock], name: str) -> Any: ...
@@ -27,13 +25,5 @@ class HeldPatches:
     def replace(self, owner: Union[type[HeldBlock], type[HeldStream]], name: str,
                 value: Any) -> None:
         """Put ``value`` (a plain function of the same arguments) at ``owner.name``."""
-        self._saved.append((owner, name, owner.__dict__.get(name, _INHERITED)))
+        self._remember(owner, name)
         setattr(owner, name, staticmethod(value))
-
-    def undo(self) -> None:
-        while self._saved:
-            owner, name, raw = self._saved.pop()
-            if raw is _INHERITED:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, raw)

@@ -20,11 +20,34 @@ from ctxreset.contract import (
 Owner = Union[type[Scope], type[Runner], type[StreamingResult]]
 
 
-class Patches:
-    """Collects replacements; ``undo()`` restores the originals in reverse order."""
+_INHERITED = object()
+"""The class had no attribute of its own by that name (it inherited it)."""
+
+
+class Restorer:
+    """Remembers what each class held at a name before it is replaced; ``undo()`` puts the
+    originals back in reverse order (and deletes a name the class only inherited)."""
 
     def __init__(self) -> None:
-        self._saved: list[tuple[Owner, str, Any]] = []
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def _remember(self, owner: Any, name: str) -> Any:
+        """The class's own attribute at ``name`` (``_INHERITED`` if none), remembered."""
+        raw = owner.__dict__.get(name, _INHERITED)
+        self._saved.append((owner, name, raw))
+        return raw
+
+    def undo(self) -> None:
+        while self._saved:
+            owner, name, raw = self._saved.pop()
+            if raw is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, raw)
+
+
+class Patches(Restorer):
+    """Collects replacements of the streamed shape's points; ``undo()`` restores them."""
 
     @overload
     def original(self, owner: type[Scope], name: ScopeMethod) -> Any: ...
@@ -47,11 +70,6 @@ class Patches:
                 value: Any) -> None: ...
 
     def replace(self, owner: Owner, name: str, value: Any) -> None:
-        raw = owner.__dict__[name]
-        self._saved.append((owner, name, raw))
+        raw = owner.__dict__[name]  # a point the contract names: the class's own attribute
+        self._remember(owner, name)
         setattr(owner, name, classmethod(value) if isinstance(raw, classmethod) else value)
-
-    def undo(self) -> None:
-        while self._saved:
-            owner, name, raw = self._saved.pop()
-            setattr(owner, name, raw)
