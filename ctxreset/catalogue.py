@@ -70,7 +70,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),
     "guardrails": ("guardrails", "slow_guardrail", "guardrail_trips", "output_guardrail_trips"),
-    "enclosing trace": ("enclosing_trace",),
+    "enclosing trace": ("enclosing_trace", "span_before_read"),
     "consumer child tasks": ("child_task_spans", "taskgroup_spans", "wait_for_events",
                              "timeout_block_events", "race_disconnect"),
     "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),

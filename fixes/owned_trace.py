@@ -98,6 +98,7 @@ class Ownership:
     __slots__ = (
         "_cancelled_orphans",
         "_watching",
+        "caller_entry",
         "complete_attr",
         "finished",
         "pushed",
@@ -125,23 +126,32 @@ class Ownership:
         nobody reads), None for a reader's span."""
         self.pushed: list[Entry] = []
         """Entries the streams pushed to show the trace where it is read."""
+        self.caller_entry: Optional[Entry] = None
+        """The entry that shows the trace in the caller's Context until its reader lets go."""
         self.finished = False
         self._watching = False
         self._cancelled_orphans = False
 
     def result_dropped(self, _ref: Any) -> None:
         if not self.finished:
-            self.readers.discard(_READER)
+            self._reader_let_go()
             self.settle()
 
     def stream_let_go(self, stream: OwnedStream) -> None:
-        readers = self.readers
-        readers.discard(id(stream))
-        readers.discard(_READER)
+        self.readers.discard(id(stream))
+        self._reader_let_go()
         self.settle()
+
+    def _reader_let_go(self) -> None:
+        """The caller's reading is over (a stream let go or ended, or the result dropped):
+        its Context no longer shows the trace."""
+        self.readers.discard(_READER)
+        if self.caller_entry is not None:
+            self.caller_entry.live = False
 
     def streams_ended(self) -> None:
         """A stream reached its end: the events are all read, every stream is let go."""
+        self._reader_let_go()
         self.readers.clear()
         for entry in self.pushed:  # no longer current where the streams showed it
             entry.live = False
@@ -188,9 +198,10 @@ class Ownership:
         self.trace.finish(reset_current=False)
         entries = self.pushed
         self.pushed = []
-        if self.run_entry is not None:
-            entries.append(self.run_entry)
-            self.run_entry = None
+        for own in (self.run_entry, self.caller_entry):
+            if own is not None:
+                entries.append(own)
+        self.run_entry = self.caller_entry = None
         for entry in entries:  # revoked everywhere, and no cycle left to keep it alive
             entry.live = False
             entry.shows = None
@@ -248,7 +259,9 @@ class OwnedStream:
         owner = self._owner
         trace = owner.trace
         if not self._done and not owner.finished and resolve(raw) is not trace:
-            raw = Entry(trace, prune(raw), run=True, shows=owner)
+            # over what the user made current, not over another run's entry (that run is not
+            # this task's to show once this reading is over)
+            raw = Entry(trace, _user_visible(raw), run=True, shows=owner)
             self._shown.append(raw)
             owner.pushed.append(raw)
             self._var.set(raw)
@@ -386,6 +399,12 @@ def apply(points: PatchPoints) -> Undo:
         owner.run_task = getattr(result, run_task_attr, None)
         owner.result = weakref.ref(result, owner.result_dropped)
         setattr(result, trace_attr, owner)  # the library's end of stream reaches the owner
+        # The caller's Context shows the trace from here on, as the unpatched library's does
+        # (code between ``run_streamed()`` and the first read traces under the run), but
+        # through an entry of its own, revoked once its reading is over.
+        shown = Entry(trace, prune(trace_var_get(None)), run=True, shows=owner)
+        owner.caller_entry = shown
+        trace_var.set(shown)
         return result
 
     def patched_stream_events(self: Any) -> Any:
