@@ -8,15 +8,20 @@ Strategy, in four parts (the current-value machinery is ``fixes/_revocable.py``)
    Context that did not set it. Spans stay bare values in their ContextVar (the library
    sets and resets each in one Context); the fix only counts the ones opened under a trace
    it owns.
-2. Shown where the run is read, set lazily on the pull (the agent-framework strategy, made
-   to survive every place a pull can come from). ``Runner.run_streamed`` lets the library
-   mark the trace current only for the run task it creates; the caller's Context is left as
-   it was. ``stream_events()`` returns an iterator whose ``__anext__`` is synchronous: it
+2. Shown to the caller and wherever the run is read, set lazily on the pull (the
+   agent-framework strategy, made to survive every place a pull can come from).
+   ``Runner.run_streamed`` lets the library mark the trace current for the run task it
+   creates, then shows it in the caller's Context through an entry of the fix's own (so
+   work the caller traces before the first read, and tasks it spawns then, join the run's
+   trace, as with the unpatched library), revoked once the caller's reading is over (a
+   stream let go or ended, or the result dropped). ``stream_events()`` returns an iterator
+   whose ``__anext__`` is synchronous: it
    runs in the task that asks for the next event, even when the step is awaited elsewhere
    (``wait_for`` before 3.12, ``ensure_future(stream.__anext__())``), and if that task's
    Context does not show the trace it pushes it there, so spans the consumer opens while
-   handling the event, and the tasks it spawns, join the run's trace. When the stream is
-   let go (read to its end, failed, closed or dropped) every such entry is revoked.
+   handling the event, and the tasks it spawns, join the run's trace; that entry sits over
+   what the user made current, not over another run's entry. When the stream is let go
+   (read to its end, failed, closed or dropped) every such entry is revoked.
 3. One owner ends the trace, once, without a reset (the library's own end-of-stream
    ``trace.finish(reset_current=True)`` reaches a stand-in instead): when the run's task is
    done, its reader has let go (a stream let go or ended, or the result dropped unread),
@@ -43,21 +48,20 @@ run-task and completion attributes (``PatchPoints.trace_attr``, ``run_task_attr`
 
 Upstream API: ``stream_events()`` returns an async iterator object (with ``aclose()``)
 rather than a bare async generator; ``Scope``'s trace ContextVar holds entries (code reading it
-directly, not through ``Scope`` or ``get_current_trace()``, would see the entry); the
-caller's Context no longer shows the run's trace until it reads the stream; a streamed run
-started while only another run's trace is shown starts its own trace instead of joining it;
-a trace ends only after the spans made current under it have closed.
+directly, not through ``Scope`` or ``get_current_trace()``, would see the entry); a streamed
+run started while only another run's trace is shown starts its own trace instead of joining
+it; a trace ends only after the spans made current under it have closed; the streaming
+result's ``is_complete`` is read to tell a swallowed cancel from the end of the answer.
 
 Trade-off: the trace lives as long as its stream is held: a consumer that stops reading
 but keeps the iterator keeps it open (and shown in its Context) until it drops it; a span
 never closed keeps it open for ever; a task the run leaves running with a span open is
-cancelled once nobody reads the run. Code between ``run_streamed()`` and the first pull
-does not see the trace. Revoked entries stay referenced by the Contexts that copied them
-until those die (memory, not state). Cost (``nox -s bench``; profiled with cProfile): about
-fifty more Python-level calls per run than the unpatched library (bookkeeping at the start,
-the first pull, the end and per span; none per event), x1.09-1.12 per same-task streamed run
-on a shared 2-core machine: over the 5% budget. Without the span count (and so failing
-``slow_guardrail``'s spans-closed, as the unpatched library does) about x1.07.
+cancelled once nobody reads the run. Revoked entries stay referenced by the Contexts that
+copied them until those die (memory, not state). Cost (``nox -s bench``; where it goes, by
+cProfile's call counts, py-spy sampling and timers per phase, is in the README): about
+ninety more calls per run than the unpatched library (bookkeeping at the start, the first
+pull, the end and per span; about 0.1 us a pull), x1.07-1.08 per same-task streamed run on
+a shared 2-core machine: over the 5% budget.
 """
 
 from __future__ import annotations
