@@ -71,6 +71,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "handoff": ("handoff",),
     "guardrails": ("guardrails", "slow_guardrail", "guardrail_trips", "output_guardrail_trips"),
     "enclosing trace": ("enclosing_trace",),
+    "caller's own work": ("span_before_read", "side_task_before_read"),
     "consumer child tasks": ("child_task_spans", "taskgroup_spans", "wait_for_events",
                              "timeout_block_events", "race_disconnect"),
     "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),

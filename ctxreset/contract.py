@@ -112,6 +112,9 @@ class PatchPoints:
     run_task_attr: str = "_run_impl_task"
     """Attribute of the streaming result holding the task that drives the run (set by
     ``run_streamed``)."""
+    complete_attr: str = "is_complete"
+    """Attribute of the streaming result that turns true once the run has completed or
+    failed (before the stream's last event is queued)."""
 
 
 class HeldBlock(Protocol):

@@ -33,6 +33,8 @@ class ContextSnapshot:
     run: Optional[int] = None
     """The run whose consumer took it: it must be back to what was current when that run was
     registered (``RunRecord.context_before``). None: back to the caller's "before"."""
+    events_seen: int = 0
+    """How many trace events the recorder had seen when it was taken."""
 
 
 @dataclass(frozen=True)

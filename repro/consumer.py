@@ -20,7 +20,7 @@ def snapshot(
     state = library.current_state()
     probe.snapshots.append(ContextSnapshot(
         label, state.trace_id, state.span_id,
-        None if run is None else run.index,
+        None if run is None else run.index, len(probe.events),
     ))
 
 

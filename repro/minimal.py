@@ -139,6 +139,7 @@ class RunResultStreaming:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._run_impl_task: Optional[asyncio.Task[Any]] = None
         self.final_output: Optional[str] = None
+        self.is_complete = False  # set before the end is queued (as 0.0.11's)
 
     async def stream_events(self) -> AsyncIterator[str]:
         while True:
@@ -183,8 +184,10 @@ class Runner:
                 text += delta
                 streamed_result._queue.put_nowait(delta)
             streamed_result.final_output = text
+            streamed_result.is_complete = True
             streamed_result._queue.put_nowait(None)
         except Exception as exc:  # handed to the consumer, which raises it
+            streamed_result.is_complete = True
             streamed_result._queue.put_nowait(exc)
         finally:
             if span:

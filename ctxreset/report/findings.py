@@ -44,11 +44,13 @@ def _ratios(entries: list[dict[str, Any]]) -> str:
 
 def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     chosen = verdict.recommended
-    if chosen is None or not costs.by_fix:
-        return None  # no benchmark file: the report says nothing of costs
+    if chosen is None:
+        return None
     entries = costs.by_fix.get(chosen, [])
     if not any(e["status"] == "measured" for e in entries):
-        return f"The cost of {chosen} was not measured (`nox -s bench`)."
+        # A verdict on properties alone must say that its cost is unknown, not stay silent.
+        return (f"The cost of {chosen} was not measured in this run (`nox -s bench` times "
+                f"it against the budget).")
     over = _over_budget(entries)
     if not over:
         return (f"{chosen} is within the cost budget per run wherever it was measured "
@@ -60,6 +62,21 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
                     if cheap else "no fix that regresses nowhere is within it")
     return (f"{chosen} is over the cost budget per run on {', '.join(over)} "
             f"({_ratios(entries)}); {alternatives}.")
+
+
+def cost_clause(verdict: ReportVerdict, costs: Costs, budget: float) -> Optional[str]:
+    """What the recommended fix costs, in a few words for the first screen's headline: a
+    verdict on properties alone must not read as if the fix were free."""
+    chosen = verdict.recommended
+    if chosen is None:
+        return None
+    entries = costs.by_fix.get(chosen, [])
+    if not any(e["status"] == "measured" for e in entries):
+        return "Its cost per run was not measured in this run (nox -s bench)."
+    limit = f"{budget:.0%}"
+    if _over_budget(entries):
+        return f"But it is over the {limit} cost budget per run: {_ratios(entries)}."
+    return f"It is within the {limit} cost budget per run: {_ratios(entries)}."
 
 
 def upstream_finding(verdict: ReportVerdict) -> list[str]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ctxreset.contract import TraceEvent
-from ctxreset.probe import LET_GO_TURNS, Probe, RunRecord, describe
+from ctxreset.probe import LET_GO_TURNS, ContextSnapshot, Probe, RunRecord, describe
 from ctxreset.run.errors import ErrorRecord
 
 LIBRARY_SPAN_TYPES = ("agent", "response", "function", "handoff", "guardrail")
@@ -143,6 +143,12 @@ def check_spans_closed(log: TraceLog) -> PropertyResult:
     return _result(evidence)
 
 
+def _ended_before(probe: Probe, trace_id: str, snap: ContextSnapshot) -> bool:
+    """Trace ``trace_id`` had ended when ``snap`` was taken."""
+    return any(e.kind == "trace_end" and e.trace_id == trace_id
+               for e in probe.events[:snap.events_seen])
+
+
 def check_no_leak(probe: Probe) -> PropertyResult:
     snapshots = probe.snapshots
     before = next((s for s in snapshots if s.label == "caller before"), None)
@@ -154,7 +160,11 @@ def check_no_leak(probe: Probe) -> PropertyResult:
             continue
         trace_id, span_id = before.trace_id, before.span_id
         if snap.run is not None and 0 < snap.run <= len(probe.runs):
-            trace_id, span_id = probe.runs[snap.run - 1].context_before
+            registered = probe.runs[snap.run - 1].context_before
+            # Back to what was current when the run was registered; but a trace that has
+            # ended since must not be current anywhere, so then back to the caller's before.
+            if registered[0] is None or not _ended_before(probe, registered[0], snap):
+                trace_id, span_id = registered
         if snap.trace_id != trace_id:
             evidence.append(f"{snap.label}: current trace is {snap.trace_id} (was {trace_id})")
         if snap.span_id != span_id:

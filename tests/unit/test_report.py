@@ -277,13 +277,15 @@ def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkey
     assert "nox -s bench" in markdown
 
 
-def test_without_a_bench_file_the_report_shows_no_costs(tmp_path, matrix):
+def test_without_a_bench_file_the_report_shows_no_cost_figures_and_says_so(tmp_path, matrix):
     _every_cell_of(tmp_path, matrix, "context_rerun", {})
     report = build_report(merge(tmp_path, matrix, HASH), matrix)
     assert report["costs"] == {}
     from ctxreset.report.build import render
 
-    assert "cost" not in render(report, "report.md.j2").lower()
+    page = render(report, "report.md.j2").lower()
+    assert "the cost of context_rerun was not measured in this run" in page
+    assert "x1." not in page and "within +5%" not in page
 
 
 def test_a_stale_bench_file_is_listed_and_not_shown(tmp_path, matrix):
