@@ -296,6 +296,8 @@ def parse_matrix(data: Any, folder: Optional[Path] = None) -> Matrix:
             raise _fail(f"targets.{target_id}.baseline", target.baseline,
                         "a target the fix 'none' applies to")
     for index, rule in enumerate(data["expectations"]):
+        if rule["fix"] not in fixes:  # a catalogue fix the file's fixes: section leaves out
+            raise _fail(f"expectations[{index}].fix", rule["fix"], ", ".join(fixes))
         for loop in rule.get("loops", ()):
             if loop not in loops:
                 raise _fail(f"expectations[{index}].loops", loop, ", ".join(loops))
