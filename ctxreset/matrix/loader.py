@@ -10,11 +10,12 @@ the allowed values; every entry point prints it and exits 2 before anything runs
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -137,12 +138,16 @@ class Bench:
     budget: float  # 0.05: a fix should cost at most 5% over ``none`` per streamed run
 
 
+@functools.lru_cache(maxsize=1024)
 def short_python(version: str) -> str:
     """``3.11.7`` -> ``3.11``."""
     return ".".join(version.split(".")[:2])
 
 
+@functools.lru_cache(maxsize=1024)
 def _allows(specifier: str, python: str) -> bool:
+    """Whether ``specifier`` (a requires-python) admits ``python``: remembered, as the merge
+    asks it for every planned cell (tens of thousands) of a few distinct pairs."""
     return not specifier or SpecifierSet(specifier).contains(short_python(python))
 
 
@@ -158,6 +163,9 @@ class Matrix:
     bench: Optional[Bench] = None  # no ``bench:`` section: ``nox -s bench`` has nothing to do
     sweep: Optional[Sweep] = None
     explore: Optional[Explore] = None
+    _exclusion_of: dict[tuple[str, str, str, str], Optional[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    """``excluded``'s answers so far: a merge asks for every planned cell, once per fix."""
 
     def baseline_of(self, target: str) -> Optional[str]:
         """The target whose unpatched cells ``target``'s cells are compared with: itself when
@@ -192,8 +200,12 @@ class Matrix:
 
     def excluded(self, target: str, scenario: str, loop: str, python: str) -> Optional[str]:
         """Why an ``exclusions`` rule keeps this cell from running, or None."""
-        python = short_python(python)
-        target = self.release_of(target)
+        key = (self.release_of(target), scenario, loop, short_python(python))
+        if key not in self._exclusion_of:
+            self._exclusion_of[key] = self._exclusion(*key)
+        return self._exclusion_of[key]
+
+    def _exclusion(self, target: str, scenario: str, loop: str, python: str) -> Optional[str]:
         for rule in self.exclusions:
             if (
                 scenario in rule.get("scenarios", [scenario])
@@ -284,6 +296,8 @@ def parse_matrix(data: Any, folder: Optional[Path] = None) -> Matrix:
             raise _fail(f"targets.{target_id}.baseline", target.baseline,
                         "a target the fix 'none' applies to")
     for index, rule in enumerate(data["expectations"]):
+        if rule["fix"] not in fixes:  # a catalogue fix the file's fixes: section leaves out
+            raise _fail(f"expectations[{index}].fix", rule["fix"], ", ".join(fixes))
         for loop in rule.get("loops", ()):
             if loop not in loops:
                 raise _fail(f"expectations[{index}].loops", loop, ", ".join(loops))

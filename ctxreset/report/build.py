@@ -17,6 +17,7 @@ the results, so the same results give the same report. ``--diff`` compares with 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections import defaultdict
@@ -362,13 +363,18 @@ def build_report(
     }
 
 
-def _environment() -> Environment:
+@functools.lru_cache(maxsize=2)
+def _environment(autoescape: bool) -> Environment:
+    """One environment per escaping (HTML, Markdown) per process: it keeps each template
+    compiled (compiling report.html.j2 costs more than rendering a small report with it) and
+    recompiles one whose file changed."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        autoescape=autoescape,
     )
     env.filters.update(code=markdown.code, text=markdown.text)
     env.globals["interleavings_markdown"] = render_markdown
@@ -376,8 +382,7 @@ def _environment() -> Environment:
 
 
 def render(report: dict[str, Any], template: str) -> str:
-    env = _environment()
-    env.autoescape = template.endswith(".html.j2")
+    env = _environment(template.endswith(".html.j2"))
     return env.get_template(template).render(report=report, md_failures=MD_FAILURES)
 
 

@@ -73,8 +73,9 @@ def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
     found: dict[CellId, CellRecord] = {}
     invalid: dict[CellId, str] = {}
     stale, unreadable, problems = [], [], {}
+    cells_of = {python: planned_cells(matrix, python) for python in matrix.pythons}
     planned = {f"py{c.python}/{c.target}/{c.fix}/{c.scenario}-{c.loop}.json": c
-               for python in matrix.pythons for c in planned_cells(matrix, python)}
+               for python in matrix.pythons for c in cells_of[python]}
     for path in cell_files(root):
         cell = planned.get(path.relative_to(root).as_posix())
         try:
@@ -108,7 +109,7 @@ def merge(root: Path, matrix: Matrix, matrix_hash: str) -> Merged:
 
     records: dict[CellId, CellRecord] = {}
     for python in matrix.pythons:
-        for cell in planned_cells(matrix, python):
+        for cell in cells_of[python]:
             if cell in found:
                 records[cell] = found[cell]
                 continue

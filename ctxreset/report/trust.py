@@ -7,7 +7,7 @@ results record any; then each Python, loop or target that did not run at all, wi
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, Callable, Optional
 
 from ctxreset.catalogue import PROPERTIES
@@ -51,14 +51,16 @@ def trust_block(
     missing: list[str] = []
     for name, planned, of in dimensions:
         values = {of(r) for r in ran}
+        by_value: dict[str, list[CellRecord]] = defaultdict(list)
+        for record in records:
+            by_value[of(record)].append(record)
         lines.append(f"{name[0].upper()}{name[1:]}s: {_listed(planned, values)}.")
         absent = [value for value in planned if value not in values]
         if absent:
             missing.append(f"{name}{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
         for value in absent:
-            mine = [r for r in records if of(r) == value]
-            if mine:
-                not_run.append(f"{name} {value}: {_why(mine)}")
+            if by_value.get(value):
+                not_run.append(f"{name} {value}: {_why(by_value[value])}")
     share = f" ({len(ran) / len(records):.0%})" if records else ""
     lines.append(f"{len(ran)} of {len(records)} planned cells ran{share}; "
                  f"{len(records) - len(ran)} did not (reasons under Not run).")

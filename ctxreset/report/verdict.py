@@ -325,11 +325,9 @@ def _tally(merged: Merged, fix: str, targets: tuple[str, ...]) -> FixVerdict:
     """What ``fix``'s cells on ``targets`` ran and broke (cells not run left out). One target
     at a time, it compares a candidate on the affected release with a released version."""
     tally = FixVerdict(fix, targets)
-    for record in sorted(merged.records.values(), key=lambda r: r.cell):
-        if record.cell.fix != fix or record.cell.target not in targets:
-            continue
-        if record.outcome == "not run":
-            continue
+    mine = [record for record in merged.records.values() if record.cell.fix == fix
+            and record.cell.target in targets and record.outcome != "not run"]
+    for record in sorted(mine, key=lambda r: r.cell):
         tally.cells_run += 1
         tally.ran_by_scenario.setdefault(record.cell.scenario, []).append(record)
         problems = _problems(record)

@@ -24,7 +24,9 @@ pytest_plugins = ["pytester"]
 
 
 FOREIGN_TEST = Path(__file__).parent / "foreign_suite" / "stream_endpoint.py"
-PLUGIN = ("-p", "ctxreset.apply_fix")
+PLUGIN = ("-p", "ctxreset.apply_fix", "-p", "no:hypothesispytest")
+"""The plugin under test; hypothesis's, installed here as one of the harness's own test tools
+and no part of the foreign suite, left out (it costs each run about a second of CPU)."""
 TIMEOUT = 120
 
 

@@ -78,9 +78,27 @@ def _failing(site: Path, scenarios=SCENARIOS) -> dict[str, set[str]]:
     return {k: set(v) for k, v in json.loads(done.stdout.splitlines()[-1]).items()}
 
 
-def test_catch_and_ignore_leaks_where_trace_in_run_task_regresses(installed, tmp_path):
-    ignore = _failing(_patched(installed, tmp_path, "catch_and_ignore"))
-    in_task = _failing(_patched(installed, tmp_path, "trace_in_run_task"))
+def _scenarios(matrix) -> list[str]:
+    """Every scenario matrix.yaml runs on agents-0.0.11 with asyncio on this Python."""
+    python = ".".join(platform.python_version().split(".")[:2])
+    return [s for s in matrix.scenarios
+            if not matrix.excluded("agents-0.0.11", s, "asyncio", python)]
+
+
+@pytest.fixture(scope="module")
+def patched_failing(installed, tmp_path_factory, matrix) -> dict[str, dict[str, set[str]]]:
+    """Per patch, what the patched library fails in every scenario: one process per patch,
+    shared by the tests below (each process imports openai-agents, seconds each)."""
+    scenarios = _scenarios(matrix)
+    assert set(SCENARIOS) <= set(scenarios)
+    root = tmp_path_factory.mktemp("patched")
+    return {name: _failing(_patched(installed, root, name), scenarios)
+            for name in ("catch_and_ignore", "trace_in_run_task")}
+
+
+def test_catch_and_ignore_leaks_where_trace_in_run_task_regresses(installed, patched_failing):
+    ignore = patched_failing["catch_and_ignore"]
+    in_task = patched_failing["trace_in_run_task"]
     unpatched = _failing(installed.parent)
     assert unpatched["other_task"] == {"no-error", "no-leak", "output-intact"}
     assert ignore["other_task"] == {"no-leak"}  # the error hidden, the trace left current
@@ -106,15 +124,14 @@ def test_a_patch_that_does_not_apply_is_refused_and_changes_nothing(installed, t
     ("trace_in_run_task", "agents-0.0.12", "upstream"),  # PR #540's, released in 0.0.12
 ])
 def test_each_patch_fails_what_the_catalogue_records_for_its_strategy(
-        installed, tmp_path, matrix, patch, target, fix):
+        patched_failing, matrix, patch, target, fix):
     """Every scenario, asyncio, this Python: the patched library fails exactly what
     matrix.yaml records for the catalogue's fix of the same strategy, so the report ranks
     the two patches as it ranks those fixes (safe_reset_swallow regresses nowhere; upstream
     regresses on the consumer's spans)."""
     python = ".".join(platform.python_version().split(".")[:2])
-    scenarios = [s for s in matrix.scenarios
-                 if not matrix.excluded("agents-0.0.11", s, "asyncio", python)]
-    found = _failing(_patched(installed, tmp_path, patch), scenarios)
+    found = patched_failing[patch]
     expected = {s: set(matrix.expectation(target, fix, s, "asyncio", python).fails)
-                for s in scenarios}
+                for s in _scenarios(matrix)}
+    assert found.keys() == expected.keys()
     assert {s: sorted(v) for s, v in found.items() if v != expected[s]} == {}

@@ -107,6 +107,9 @@ def _one_line_or_ok(path: Path) -> None:
 
 
 REAL_DUMPED = yaml.safe_dump(REAL, sort_keys=False).splitlines()
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter where PyYAML has it: the same text as safe_dump's, six times faster (the
+test writes a 60 kB document per example)."""
 
 
 class Document:
@@ -129,7 +132,7 @@ class Document:
 def test_a_mutated_matrix_is_refused_in_one_line_or_loads(document):
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "matrix.yaml"
-        path.write_text(yaml.safe_dump(document.data, sort_keys=False))
+        path.write_text(yaml.dump(document.data, Dumper=DUMPER, sort_keys=False))
         _one_line_or_ok(path)
 
 
