@@ -24,8 +24,8 @@
 
 Interpreters come from PATH, pyenv and uv's Pythons; nox never downloads one. A missing one is
 recorded "not run" locally and is an error on CI (CI=true). CTXRESET_PYTHONS="3.11,3.12"
-narrows the run. A plain ``nox`` runs ``matrix``: each session in a nox process of its own, as
-many at once as cores, longest first (ctxreset.orchestrate), then the report.
+narrows the run. A plain ``nox`` runs ``matrix``: each session in a nox process of its own, two
+at once per core, longest first (ctxreset.orchestrate), then the report.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import nox
 
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from ctxreset import candidate, interpreters, orchestrate, settings  # noqa: E402
 from ctxreset.matrix.loader import MatrixError, check_pins, load_matrix  # noqa: E402
-from ctxreset.matrix.plan import session_name  # noqa: E402
+from ctxreset.matrix.plan import CELL_PYTEST, session_name  # noqa: E402
 from ctxreset.matrix.sources import SourceError  # noqa: E402
 
 
@@ -86,6 +86,10 @@ INTERRUPT_GRACE = 20.0
 is shorter than pytest needs to record the interrupted cell and its session: about 2 s)."""
 
 
+BYTECODE = "bytecode: compileall of the venv and the checkout's packages"
+"""Part of every install stamp: venvs installed before this step existed get it once."""
+
+
 class _Requirements(NamedTuple):
     """What a venv for one target installs, and the inputs its install stamp is a digest of."""
 
@@ -109,7 +113,7 @@ def _requirements(target: str, venv: Path) -> _Requirements:
                 *MATRIX.loop_requirements()]
     optional = MATRIX.optional_loop_requirements()
     inputs = "\n".join([*required, *optional, pins.read_text(),
-                        (ROOT / "pyproject.toml").read_text(), fingerprint])
+                        (ROOT / "pyproject.toml").read_text(), fingerprint, BYTECODE])
     return _Requirements(required, optional, inputs, constraints, library)
 
 
@@ -140,20 +144,32 @@ def _install(session: nox.Session, target: str) -> None:
         except SourceError as exc:
             print(exc, file=sys.stderr)
             sys.exit(candidate.EXIT_BAD_INPUT)
+    _compile_bytecode(session, venv)
     stamp.write_text(digest)
 
 
-def _pytest(session: nox.Session, folder: str, env: dict[str, str]) -> None:
-    """pytest on one tests/ folder, in a loopback-only network namespace where one can be had
-    (ctxreset/run/netns.py; Linux, root; CTXRESET_NETNS=0 opts out). Elsewhere the audit hook
-    of the cell plugin (ctxreset/run/netguard.py) is the guard, and the log says so."""
+def _compile_bytecode(session: nox.Session, venv: Path) -> None:
+    """Bytecode for everything the venv holds and the checkout's own packages, as pip writes it
+    at install by default (uv does not). nox passes PYTHONDONTWRITEBYTECODE on to a session
+    (tox does not): without this, every pytest process of such a run compiles each module it
+    imports from source, each time (measured: about 1 s per process with openai-agents)."""
+    session.run("python", "-m", "compileall", "-q", "-q", "-j", "0", str(venv / "lib"),
+                *(str(ROOT / folder) for folder in ("ctxreset", "repro", "fixes", "tests")),
+                success_codes=[0, 1], silent=True)  # 1: a file for another Python; left out
+
+
+def _pytest(session: nox.Session, arguments: Sequence[str], env: dict[str, str]) -> None:
+    """pytest on one tests/ folder (``arguments`` name it), in a loopback-only network
+    namespace where one can be had (ctxreset/run/netns.py; Linux, root; CTXRESET_NETNS=0 opts
+    out). Elsewhere the audit hook of the cell plugin (ctxreset/run/netguard.py) is the guard,
+    and the log says so."""
     from ctxreset.run.netns import unavailable
 
     reason = f"{settings.NETNS}=0" if settings.netns_opted_out() else unavailable()
     if reason:
         session.log(f"no loopback-only network namespace ({reason}); the audit hook guards")
     netns = [] if reason else ["python", "-m", "ctxreset.run.netns"]
-    session.run(*netns, "python", "-m", "pytest", "-n", "auto", "-o", f"testpaths={folder}",
+    session.run(*netns, "python", "-m", "pytest", "-n", "auto", *arguments,
                 *session.posargs, env=env, interrupt_timeout=INTERRUPT_GRACE)
 
 
@@ -166,15 +182,15 @@ def tests(session: nox.Session, target: str) -> None:
         orchestrate.record_not_run(RESULTS, MATRIX, str(session.python), [target], reason)
         session.skip(reason)
     _install(session, target)
-    _pytest(session, "tests/cells",
-            {settings.RESULTS_DIR: str(RESULTS), settings.TARGETS: target})
+    _pytest(session, CELL_PYTEST, {settings.RESULTS_DIR: str(RESULTS), settings.TARGETS: target})
 
 
 @nox.session(python=UNIT_PYTHON)
 def unit(session: nox.Session) -> None:
     """The harness's own tests (tests/unit/): independent of Python and target, run once."""
     _install(session, "minimal")
-    _pytest(session, "tests/unit", {settings.RESULTS_DIR: "", settings.TARGETS: "minimal"})
+    _pytest(session, ["-o", "testpaths=tests/unit"],
+            {settings.RESULTS_DIR: "", settings.TARGETS: "minimal"})
 
 
 @nox.session
@@ -184,7 +200,8 @@ def library(session: nox.Session, target: str) -> None:
 
     Fixes revert exactly, the apply-fix plugin in a foreign suite, nothing is exported."""
     _install(session, target)
-    _pytest(session, "tests/library", {settings.RESULTS_DIR: "", settings.TARGETS: target})
+    _pytest(session, ["-o", "testpaths=tests/library"],
+            {settings.RESULTS_DIR: "", settings.TARGETS: target})
 
 
 @nox.session(python=UNIT_PYTHON)
@@ -229,24 +246,26 @@ def wheel(session: nox.Session) -> None:
 
 def _run_sessions(names: list[str], posargs: list[str], logs: Path,
                   log: Callable[[str], object]) -> tuple[list[str], bool]:
-    """Each session in a nox process of its own, as many at once as there are cores, longest
-    first (by .nox/session-durations.json, which this run updates): the next starts when one
-    ends. pytest gets ``-n 1``: the processes already fill the cores."""
+    """Each session in a nox process of its own, two at once per core (cells often wait:
+    orchestrate.PER_CORE), longest first (by .nox/session-durations.json, which this run
+    updates): the next starts when one ends. pytest gets ``-n 1``: the processes already fill
+    the cores, and the one xdist worker keeps a session going when a cell kills its process."""
     ordered = orchestrate.longest_first(names, orchestrate.read_durations(DURATIONS))
     shutil.rmtree(logs, ignore_errors=True)
     reports = [logs / f"matrix-{index}.json" for index in range(1, len(ordered) + 1)]
     commands = [[sys.executable, "-m", "nox", "--script-mode", "none", "-f", __file__,
                  "--report", str(report_file), "-s", name, "--", "-n", "1", *posargs]
                 for name, report_file in zip(ordered, reports)]
-    outcome = orchestrate.run_processes(commands, logs, log, at_once=os.cpu_count() or 1)
+    outcome = orchestrate.run_processes(commands, logs, log,
+                                        at_once=orchestrate.side_by_side(os.cpu_count()))
     orchestrate.remember_durations(reports, DURATIONS)
     return outcome
 
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """The default: every session below, each in a nox process of its own, as many at once
-    as there are cores, longest first (by how long each took last time), then the report.
+    """The default: every session below, each in a nox process of its own, two at once per
+    core, longest first (by how long each took last time), then the report.
 
     Logs in .nox/logs/. The previous run's cell files move to .nox/previous-results/. Ctrl-C
     keeps every finished cell, marks the rest "not run (interrupted)", still writes the

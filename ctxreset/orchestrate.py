@@ -3,8 +3,8 @@
 nox runs in its own environment, without the library under test: this module imports records,
 the matrix and the report only, never the runner, a scenario or a fix.
 
-- ``longest_first``, ``run_processes``: one nox process per session, as many at once as
-  cores, the longest first by how long each took last time (``remember_durations``), the next
+- ``longest_first``, ``run_processes``: one nox process per session, ``PER_CORE`` at once
+  per core, the longest first by how long each took last time (``remember_durations``), the next
   starting when one ends, each into a log of its own.
 - ``set_aside_previous_cells``: a plain ``nox`` starts from no cell files.
 - ``record_not_run`` / ``record_interrupted``: "not run" files, with the reason, for cells no
@@ -142,6 +142,17 @@ def run_processes(commands: list[list[str]], logs: Path, log: Callable[[str], ob
 
 POLL = 0.05
 """Seconds between looks at the running processes."""
+
+PER_CORE = 2
+"""Sessions run at once per core. A cell often waits (a timeout, a server, a sleep): about half
+of a cell session's wall time leaves its core idle (tests-3.11(target='minimal'): 19 s of wall
+for 8 s of CPU), so one session per core leaves CPU unused; two per core keep it busy, as
+tox -p auto with pytest -n auto does (two environments of two workers on two cores)."""
+
+
+def side_by_side(cores: Optional[int]) -> int:
+    """How many sessions the matrix runs side by side on ``cores`` cores."""
+    return PER_CORE * max(1, cores or 1)
 
 
 def commands_order(log_path: Path) -> int:

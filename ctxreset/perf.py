@@ -7,14 +7,20 @@
 Each round runs every kind once, in an order that rotates from round to round (A B, B A, ...),
 after one untimed warm-up round that makes or checks the venvs: what a developer who ran it
 before gets. nox runs the cell sessions as a plain ``nox`` does (a nox process per session,
-as many at once as cores, longest first by the recorded durations); tox runs the environments
+two at once per core, longest first by the recorded durations); tox runs the environments
 of the same (Python, target) pairs with ``tox -p auto``, as its tox.ini is written. Each writes
 its cells into a directory of its own under ``.nox/perf/``; the two must agree cell by cell.
 
-It prints each kind's median wall time with its spread, the ratio tox / nox per round (both
-measured in the same round, so load that slows a whole round cancels) with its spread, and
-the limit the cells themselves set: the sum of every cell's own duration (its results file's
-``duration_s``) divided by the cores. A benchmark prints figures; nothing here asserts a time.
+It prints each kind's median wall time with its spread and the CPU seconds it used (user +
+system of every process it started: on a shared machine the CPU a kind needs moves much less
+than its wall time), the ratio tox / nox per round (both measured in the same round, so load
+that slows a whole round cancels) with its spread, and the limit the cells themselves set: the
+sum of every cell's own duration (its results file's ``duration_s``) divided by the cores.
+That limit bounds the ratio: with tox at T and the limit at L, nox can be at most T / L times
+faster than tox on the same cells unless the cells get cheaper, and then tox gains too. (Cells
+that wait, on a timeout or a server, leave a core idle meanwhile: a harness that runs more
+cells at once than there are cores can go a little below L.) A benchmark prints figures;
+nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -83,12 +90,21 @@ def order(kinds: Sequence[str], round_index: int) -> list[str]:
 
 @dataclass
 class Timings:
-    """Wall seconds per kind, one per timed round, in round order."""
+    """Wall seconds per kind, one per timed round, in round order, and the CPU seconds (user +
+    system, every process the kind started) of the same runs."""
 
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, kind: str, wall: float) -> None:
+    def add(self, kind: str, wall: float, cpu: float = 0.0) -> None:
         self.seconds.setdefault(kind, []).append(wall)
+        self.cpu.setdefault(kind, []).append(cpu)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished process this one started, and theirs."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 @dataclass(frozen=True)
@@ -100,8 +116,13 @@ class Summary:
 
     @property
     def limit(self) -> float:
-        """The cells' own work spread over every core: no harness gets below this."""
+        """The cells' own work spread over every core: no harness gets (much) below this."""
         return self.cell_work / self.cores
+
+    @property
+    def most_ahead(self) -> float:
+        """tox's median over the limit: the most nox can be ahead of tox on these cells."""
+        return self.medians[TOX].median / max(self.limit, 1e-9)
 
 
 def summarize(timings: Timings, cell_work: float, cores: int) -> Summary:
@@ -149,17 +170,22 @@ def differing(one: Path, other: Path) -> list[str]:
 
 def report(summary: Summary, timings: Timings, cells: int, header: str) -> str:
     """The lines the perf command prints (the README quotes them)."""
-    lines = [header, f"{'kind':<12} {'median':>8}  spread (min-max)   rounds"]
+    lines = [header, f"{'kind':<12} {'median':>8}  spread (min-max)   rounds (wall)"
+                     f"{'':<10}CPU median"]
     for kind, values in timings.seconds.items():
         s = summary.medians[kind]
+        cpu = timings.cpu.get(kind) or [0.0]
         lines.append(f"{kind:<12} {s.median:7.1f}s  {s.low:6.1f}-{s.high:<6.1f}s    "
-                     + " ".join(f"{v:.1f}" for v in values))
+                     + f"{' '.join(f'{v:.1f}' for v in values):<22}"
+                     + f"{spread(cpu).median:6.1f}s")
     ratio = summary.tox_over_nox
     lines.append(f"tox / nox, per round: x{ratio.median:.2f} (min {ratio.low:.2f}, "
                  f"max {ratio.high:.2f})")
     lines.append(f"cell work: {summary.cell_work:.1f} s in {cells} cells = "
                  f"{summary.limit:.1f} s on {summary.cores} cores (the limit); nox median is "
                  f"x{summary.medians[NOX].median / max(summary.limit, 1e-9):.1f} of it")
+    lines.append(f"bound: tox median / limit = x{summary.most_ahead:.2f}, the most nox can be "
+                 "ahead of tox on these cells")
     return "\n".join(lines)
 
 
@@ -169,18 +195,18 @@ Runner = Callable[[str, Path], None]
 
 def measure(kinds: Sequence[str], rounds: int, run: Runner, work_dir: Path,
             log: Callable[[str], object], clock: Callable[[], float] = time.perf_counter,
-            ) -> Timings:
+            cpu_clock: Callable[[], float] = children_cpu) -> Timings:
     """One untimed warm-up round, then ``rounds`` timed ones, the order rotating."""
     timings = Timings()
     for index in range(-1, rounds):
         for kind in order(kinds, max(index, 0)):
             out = work_dir / f"{kind.replace(' ', '-').strip('()')}-{index + 1}"
             shutil.rmtree(out, ignore_errors=True)
-            started = clock()
+            started, cpu_before = clock(), cpu_clock()
             run(kind, out)
-            wall = clock() - started
+            wall, cpu = clock() - started, cpu_clock() - cpu_before
             if index >= 0:
-                timings.add(kind, wall)
+                timings.add(kind, wall, cpu)
             log(f"{'warm-up' if index < 0 else f'round {index + 1}'}: {kind}: {wall:.1f} s")
     return timings
 
@@ -205,6 +231,7 @@ def write_json(path: Path, summary: Summary, timings: Timings, cells: int) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "seconds": timings.seconds,
+        "cpu_seconds": timings.cpu,
         "medians": {kind: s.to_dict() for kind, s in summary.medians.items()},
         "tox_over_nox": summary.tox_over_nox.to_dict(),
         "cell_work_s": summary.cell_work, "cells": cells, "cores": summary.cores,

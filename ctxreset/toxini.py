@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ctxreset.matrix.loader import Matrix
+from ctxreset.matrix.plan import CELL_PYTEST
 from ctxreset.orchestrate import tool
 
 CHECK_REQUIRES = ("pyyaml>=6", "jsonschema>=4.18", "packaging>=21")
@@ -75,7 +76,7 @@ def render_tox_ini(matrix: Matrix) -> str:
         "set_env =",
         "    CTXRESET_RESULTS_DIR = {tox_root}/results",
         *(f"    {factor(target)}: CTXRESET_TARGETS = {target}" for target in released),
-        "commands = python -m pytest -n auto -o testpaths=tests/cells {posargs}",
+        f"commands = python -m pytest -n auto {' '.join(CELL_PYTEST)} {{posargs}}",
         "",
     ]
     return "\n".join(lines)

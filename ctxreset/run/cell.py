@@ -122,6 +122,7 @@ def run_cell(
         if hard.fired:
             timed_out(f"the event loop was blocked past the hard deadline of {hard_deadline:g} s")
         sink.collect_unretrieved()
+        sink.release(event_loop)
         gc.collect()
 
     verdict: CellJudgement = check(probe, recording.events, sink.errors, sink.notes)

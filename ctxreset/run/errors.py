@@ -97,6 +97,15 @@ class ErrorSink:
                 if exc is not None:
                     self.add_exception("unretrieved-task", exc)
 
+    def release(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After the cell: untie the closed ``loop`` from this sink (its task factory and
+        exception handler) and forget the tasks. A loop the garbage collector cannot see into
+        (rloop's) otherwise keeps the sink, and through it every task of its cell, alive for
+        good: thousands per session, which ``asyncio.all_tasks()`` walks in every later cell."""
+        loop.set_task_factory(None)
+        loop.set_exception_handler(None)
+        self.tasks.clear()
+
     @contextmanager
     def capturing(self) -> Iterator[ErrorSink]:
         """Route logging, unraisable and thread errors here for the duration."""

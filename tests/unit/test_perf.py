@@ -88,3 +88,18 @@ def test_cell_work_counts_cells_that_ran_and_runs_are_compared_cell_by_cell(tmp_
     assert perf.cell_work(one) == (0.75, 2)
     assert perf.differing(one, other) == ["py3.11/minimal/none/early_break-asyncio.json"]
     assert perf.differing(one, one) == []
+
+
+def test_cpu_is_measured_beside_the_wall_and_the_bound_is_printed(tmp_path):
+    walls, cpus = itertools.count(0.0, 10.0), itertools.count(0.0, 3.0)
+    timings = perf.measure([perf.NOX, perf.TOX], 1, lambda kind, out: None, tmp_path,
+                           lambda line: None, clock=lambda: next(walls),
+                           cpu_clock=lambda: next(cpus))
+    assert timings.cpu == {"nox": [3.0], "tox": [3.0]}
+    summary = perf.summarize(perf.Timings({"nox": [20.0], "tox": [30.0]},
+                                          {"nox": [8.0], "tox": [12.0]}), 24.0, 2)
+    assert summary.most_ahead == 2.5  # tox 30 s over a limit of 24 s on 2 cores
+    text = perf.report(summary, perf.Timings({"nox": [20.0], "tox": [30.0]},
+                                             {"nox": [8.0], "tox": [12.0]}), 3, "HEADER")
+    assert text.splitlines()[2].split()[-1] == "8.0s"  # nox's CPU median
+    assert "bound: tox median / limit = x2.50, the most nox can be ahead" in text
