@@ -87,10 +87,10 @@ def library_session_name(python: str, target: str) -> str:
     return f"library(python='{python}', target='{target}')"
 
 
-CELL_PYTEST = ("-p", "no:hypothesispytest", "-p", "no:anyio", "-o", "testpaths=tests/cells")
+CELL_PYTEST = ("-p", "no:anyio", "-o", "testpaths=tests/cells")
 """pytest's arguments for a cell session, the same under nox and tox: the cells' folder, and
-not the pytest plugins of hypothesis and anyio, which only the harness's own tests use (their
-imports cost about 0.5 s per pytest process and anyio's hooks run for every test)."""
+not anyio's pytest plugin, which only the harness's own tests use (its hooks run for every
+test). Hypothesis's plugin is off for every pytest run (pyproject's ``addopts``)."""
 
 CELL_TEST = "tests/cells/test_cells.py::test_cell_matches_expectation"
 """The pytest test that runs every cell, one parametrization per cell."""
