@@ -25,6 +25,7 @@ from typing import Any, Callable, Optional
 from ctxreset.catalogue import FAMILY_OF, PROPERTIES, SHORT_NAMES
 from ctxreset.matrix.loader import Matrix
 from ctxreset.matrix.plan import reference_of, rerun_command
+from ctxreset.report.findings import CostNote
 from ctxreset.report.merge import CellRecord, Merged
 from ctxreset.report.verdict import BASELINE, UPSTREAM, FixVerdict, ReportVerdict
 
@@ -301,16 +302,20 @@ def _column_summary(cells: list[dict[str, Any]], column: Column, rows: int) -> d
             "passing": passing, "run": run, "rows": rows}
 
 
-def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run: int) -> str:
-    """The first screen's answer, in one sentence."""
+def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run: int,
+             cost: Optional[CostNote] = None) -> str:
+    """The first screen's answer, in one sentence (and what the fix costs, with ``cost``): a
+    fix over the cost budget is the best on properties, not one to ship as it is."""
     chosen = next((v for v in verdict.fixes if v.fix == verdict.recommended), None)
+    after = f" {cost.text}" if cost is not None else ""
     if chosen is not None and chosen.outcome == "passes":
-        return (f"Ship {chosen.fix}: it passes every property in all {chosen.cells_run} cells "
-                f"run and regresses nowhere.")
+        lead = "Closest to ship:" if cost is not None and cost.over_budget else "Ship"
+        return (f"{lead} {chosen.fix}: it passes every property in all {chosen.cells_run} "
+                f"cells run and regresses nowhere.{after}")
     if chosen is not None:
         return (f"No fix passes everything. Least bad: {chosen.fix}: it regresses nowhere; "
                 f"it still fails in {usages_failing.get(chosen.fix, 0)} of {usages_run} "
-                f"usages.")
+                f"usages.{after}")
     if verdict.closest is not None:
         return (f"None passes: every candidate regresses somewhere. Fewest regressions: "
                 f"{verdict.closest.fix}.")
@@ -320,10 +325,11 @@ def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run:
 def answer_block(
     merged: Merged, matrix: Matrix, verdict: ReportVerdict, *, key: str = "a",
     title: Optional[str] = None, failures: Optional[FailureLinks] = None,
+    cost: Optional[CostNote] = None,
 ) -> dict[str, Any]:
     """The first screen for ``merged``'s records: ``key`` prefixes every element id (one
     block per library in one page), ``failures`` maps (fix, target, scenario) to its entries
-    under "Failing cells" (``failure_links``)."""
+    under "Failing cells" (``failure_links``), ``cost`` is what the recommended fix costs."""
     by_cell: dict[tuple[str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
         by_cell[(record.cell.fix, record.cell.target, record.cell.scenario)].append(record)
@@ -383,7 +389,7 @@ def answer_block(
     return {
         "key": key,
         "title": title,
-        "headline": headline(verdict, usages_failing, usages_run),
+        "headline": headline(verdict, usages_failing, usages_run, cost),
         "recommended": verdict.recommended,
         "closest": verdict.closest.fix if verdict.closest else None,
         "columns": [

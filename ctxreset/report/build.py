@@ -34,7 +34,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.answer import answer_block, failure_links
-from ctxreset.report.findings import cost_clause, findings
+from ctxreset.report.findings import cost_note, findings
 from ctxreset.report.libraries import library_verdicts, shape_view
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
@@ -278,7 +278,9 @@ def build_report(
         counts[record.outcome] += 1
     failures = _failures(merged, matrix)
     links = failure_links(failures)
-    answer = answer_block(streamed, streamed_matrix, verdict, failures=links)
+    budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
+    answer = answer_block(streamed, streamed_matrix, verdict, failures=links,
+                          cost=cost_note(verdict, costs, budget))
     answers = [answer]
     held, held_matrix = shape_view(merged, matrix, "held")
     other_shapes = []
@@ -287,10 +289,6 @@ def build_report(
         other_shapes.append({"shape": HELD_TITLE, "statement": held_verdict.statement()})
         answers.append(answer_block(held, held_matrix, held_verdict, key="held",
                                     title=HELD_TITLE, failures=links))
-    budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
-    clause = cost_clause(verdict, costs, budget)
-    if clause:
-        answer["headline"] = f"{answer['headline']} {clause}"
 
     return {
         "schema_version": SCHEMA_VERSION,

@@ -16,7 +16,7 @@ is written by hand.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from ctxreset.bench.costs import Costs
 from ctxreset.report.verdict import BASELINE, ReportVerdict
@@ -64,19 +64,27 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
             f"({_ratios(entries)}); {alternatives}.")
 
 
-def cost_clause(verdict: ReportVerdict, costs: Costs, budget: float) -> Optional[str]:
-    """What the recommended fix costs, in a few words for the first screen's headline: a
-    verdict on properties alone must not read as if the fix were free."""
+class CostNote(NamedTuple):
+    """What the recommended fix costs, for the first screen's headline."""
+
+    text: str
+    over_budget: bool
+
+
+def cost_note(verdict: ReportVerdict, costs: Costs, budget: float) -> Optional[CostNote]:
+    """What the recommended fix costs, in a few words: a verdict on properties alone must not
+    read as if the fix were free."""
     chosen = verdict.recommended
     if chosen is None:
         return None
     entries = costs.by_fix.get(chosen, [])
     if not any(e["status"] == "measured" for e in entries):
-        return "Its cost per run was not measured in this run (nox -s bench)."
+        return CostNote("Its cost per run was not measured in this run (nox -s bench).", False)
     limit = f"{budget:.0%}"
     if _over_budget(entries):
-        return f"But it is over the {limit} cost budget per run: {_ratios(entries)}."
-    return f"It is within the {limit} cost budget per run: {_ratios(entries)}."
+        return CostNote(f"But it is over the {limit} cost budget per run: {_ratios(entries)}.",
+                        True)
+    return CostNote(f"It is within the {limit} cost budget per run: {_ratios(entries)}.", False)
 
 
 def upstream_finding(verdict: ReportVerdict) -> list[str]:

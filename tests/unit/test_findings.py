@@ -46,15 +46,27 @@ def test_a_recommended_fix_over_budget_names_the_fixes_within_it(tmp_path, matri
                     "within it: context_rerun.")
     assert cost in render(report, "report.md.j2")
     assert cost in render(report, "report.html.j2")
+    # the first screen does not tell the maintainer to ship it as it is
+    assert report["answers"][0]["headline"] == (
+        f"Closest to ship: streaming_trace: it passes every property in all "
+        f"{_cells_run(report, 'streaming_trace')} cells run and regresses nowhere. But it is "
+        f"over the 5% cost budget per run: x1.100 on py3.11 asyncio.")
+
+
+def _cells_run(report, fix):
+    return next(v["cells_run"] for v in report["verdict"]["fixes"] if v["fix"] == fix)
 
 
 def test_a_recommended_fix_within_budget_says_so(tmp_path, matrix):  # noqa: F811
     _every_cell_of(tmp_path, matrix, "none", {"other_task": ("no-error", "no-leak")})
     _every_cell_of(tmp_path, matrix, "context_rerun", {})
     _write_bench(tmp_path, matrix)
-    findings = _report(tmp_path, matrix)["verdict"]["findings"]
+    report = _report(tmp_path, matrix)
     assert ("context_rerun is within the cost budget per run wherever it was measured "
-            "(x1.030 on py3.11 asyncio).") in findings
+            "(x1.030 on py3.11 asyncio).") in report["verdict"]["findings"]
+    assert report["answers"][0]["headline"].startswith("Ship context_rerun: it passes every")
+    assert report["answers"][0]["headline"].endswith(
+        "It is within the 5% cost budget per run: x1.030 on py3.11 asyncio.")
 
 
 def test_the_recommended_fix_is_compared_with_each_release(tmp_path, matrix):  # noqa: F811
