@@ -34,7 +34,7 @@ from ctxreset.contract import PatchPoints, ScopeMethod
 class Entry:
     """One value made current: shared by every Context that copied it; revocable anywhere."""
 
-    __slots__ = ("__weakref__", "below", "live", "owner", "run", "shows", "token", "value")
+    __slots__ = ("__weakref__", "below", "live", "run", "shows", "token", "value")
 
     def __init__(self, value: Any, below: Any, run: bool = False, shows: Any = None) -> None:
         self.value = value
@@ -46,8 +46,6 @@ class Entry:
         library's or the user's own ``start(mark_as_current=True)``)."""
         self.shows: Any = shows
         """Whatever a fix keeps about the run whose trace this entry shows."""
-        self.owner: Any = None
-        """What to tell (``owner.closed(entry)``) when a reset revokes the entry."""
 
 
 def resolve(raw: Any) -> Any:
@@ -132,8 +130,6 @@ class Revocable:
                         entry = None
             if entry is not None:
                 entry.live = False
-                if entry.owner is not None:
-                    entry.owner.closed(entry)
             try:
                 var.reset(token)
             except ValueError:

@@ -48,6 +48,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _utf8(path: Path, problem: str) -> str:
+    """``path``'s text; ``SourceError(problem)`` when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(problem) from None
+
+
 def checkout_name(path: Path) -> str:
     """The distribution a local checkout builds (pyproject's ``[project] name``)."""
     if not path.is_dir():
@@ -55,10 +63,7 @@ def checkout_name(path: Path) -> str:
     pyproject = path / "pyproject.toml"
     if not pyproject.is_file():
         raise SourceError(f"{path}: not a Python package (no pyproject.toml)")
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SourceError(f"{pyproject}: not UTF-8") from None
+    text = _utf8(pyproject, f"{pyproject}: not UTF-8")
     section = re.search(r"^\[project\]\s*$(.*?)(^\[|\Z)", text, re.M | re.S)
     found = re.search(r"""^name\s*=\s*["']([^"']+)["']""", section.group(1), re.M) if (
         section) else None
@@ -88,10 +93,7 @@ def patched_files(path: Path) -> list[str]:
     """The files a unified diff changes, as paths under site-packages (``-p1``)."""
     if not path.is_file():
         raise SourceError(f"{path}: no such patch file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SourceError(f"{path}: not a text patch (not UTF-8)") from None
+    text = _utf8(path, f"{path}: not a text patch (not UTF-8)")
     files = [line[4:].split("\t")[0].strip().split("/", 1)[-1]
              for line in text.splitlines() if line.startswith("+++ ")]
     if not files or "\n@@ " not in text:

@@ -28,6 +28,11 @@ def _over_budget(entries: list[dict[str, Any]]) -> list[str]:
             if e["status"] == "measured" and e["within_budget"] is False]
 
 
+def _measured(entries: list[dict[str, Any]]) -> bool:
+    """Whether ``nox -s bench`` measured the fix anywhere."""
+    return any(e["status"] == "measured" for e in entries)
+
+
 def _within_budget(entries: list[dict[str, Any]]) -> bool:
     measured = [e for e in entries if e["status"] == "measured"]
     return bool(measured) and all(e["within_budget"] for e in measured)
@@ -47,7 +52,7 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     if chosen is None:
         return None
     entries = costs.by_fix.get(chosen, [])
-    if not any(e["status"] == "measured" for e in entries):
+    if not _measured(entries):
         # A verdict on properties alone must say that its cost is unknown, not stay silent.
         return (f"The cost of {chosen} was not measured in this run (`nox -s bench` times "
                 f"it against the budget).")
@@ -78,7 +83,7 @@ def cost_note(verdict: ReportVerdict, costs: Costs, budget: float) -> Optional[C
     if chosen is None:
         return None
     entries = costs.by_fix.get(chosen, [])
-    if not any(e["status"] == "measured" for e in entries):
+    if not _measured(entries):
         return CostNote("Its cost per run was not measured in this run (nox -s bench).", False)
     limit = f"{budget:.0%}"
     if _over_budget(entries):
