@@ -70,6 +70,8 @@ import asyncio
 import contextvars
 import threading
 import weakref
+from asyncio import current_task
+from threading import get_ident
 from typing import Any, Awaitable, Optional
 
 from ctxreset.fixes._patching import Patches
@@ -105,6 +107,7 @@ class Ownership:
         "caller_entry",
         "complete_attr",
         "finished",
+        "loop",
         "pushed",
         "readers",
         "result",
@@ -112,6 +115,7 @@ class Ownership:
         "run_entry",
         "run_task",
         "spans",
+        "thread",
         "trace",
     )
 
@@ -121,6 +125,9 @@ class Ownership:
         self.run_entry: Optional[Entry] = None
         """The entry the library's own start pushed: current in the run task and its tasks."""
         self.run_task: Optional[asyncio.Task[Any]] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        """The run task's loop, once known: it runs on ``thread``, the caller's."""
+        self.thread = get_ident()
         self.result: Optional[weakref.ref[Any]] = None
         self.run = True
         self.readers: set[object] = {_READER}
@@ -154,9 +161,11 @@ class Ownership:
             self.caller_entry.live = False
 
     def streams_ended(self) -> None:
-        """A stream reached its end: the events are all read, every stream is let go."""
-        self._reader_let_go()
+        """A stream reached its end: the events are all read, every stream is let go (and
+        the caller's reading is over)."""
         self.readers.clear()
+        if self.caller_entry is not None:
+            self.caller_entry.live = False
         for entry in self.pushed:  # no longer current where the streams showed it
             entry.live = False
         self.settle()
@@ -200,15 +209,21 @@ class Ownership:
 
     def _end(self) -> None:
         self.trace.finish(reset_current=False)
-        entries = self.pushed
-        self.pushed = []
-        for own in (self.run_entry, self.caller_entry):
-            if own is not None:
-                entries.append(own)
-        self.run_entry = self.caller_entry = None
-        for entry in entries:  # revoked everywhere, and no cycle left to keep it alive
+        # revoked everywhere, and no cycle left to keep the owner alive
+        for entry in self.pushed:
             entry.live = False
             entry.shows = None
+        self.pushed = []
+        entry = self.run_entry
+        if entry is not None:
+            entry.live = False
+            entry.shows = None
+            self.run_entry = None
+        entry = self.caller_entry
+        if entry is not None:
+            entry.live = False
+            entry.shows = None
+            self.caller_entry = None
 
     def finish(self, reset_current: bool = False) -> None:
         """Where the library finishes the trace at the end of a stream (the owner stands in
@@ -265,7 +280,7 @@ class OwnedStream:
         if not self._done and not owner.finished and resolve(raw) is not trace:
             # over what the user made current, not over another run's entry (that run is not
             # this task's to show once this reading is over)
-            raw = Entry(trace, _user_visible(raw), run=True, shows=owner)
+            raw = Entry(trace, _user_visible(raw), True, owner)
             self._shown.append(raw)
             owner.pushed.append(raw)
             self._var.set(raw)
@@ -331,6 +346,20 @@ def apply(points: PatchPoints) -> Undo:
     """Spans made current under an owned trace and not reset yet, by their Token's id (the
     Token is kept, so its id stays unique)."""
 
+    def _hide_readers_trace(raw: Entry) -> Optional[list[contextvars.Token[Any]]]:
+        """Make what the user made current the current trace (and no span of the hidden run
+        the current span): a new run does not join a run this Context only reads. The Tokens
+        to reset, in reverse order; None if nothing needed hiding."""
+        visible = _user_visible(raw)
+        if resolve(visible) is resolve(raw):
+            return None
+        undo = [trace_var.set(visible)]
+        span = span_var.get(None)
+        if span is not None and getattr(span, "trace_id", None) != getattr(
+                resolve(visible), "trace_id", None):
+            undo.append(span_var.set(None))  # a span of the hidden run is no parent
+        return undo
+
     # The span hooks run for every span the library opens: beyond the ContextVar's own
     # set or reset they cost one read and a type check when no owned trace is shown, and a
     # set insertion when one is. They keep the span in the ContextVar the library's own
@@ -347,10 +376,16 @@ def apply(points: PatchPoints) -> Undo:
             if owner is not None and not owner.finished:
                 task = None
                 if shown is owner.run_entry:  # the run's own: cancelled if left running
-                    try:  # noqa: SIM105 (contextlib.suppress costs three calls a span)
-                        task = asyncio.current_task()
-                    except RuntimeError:  # no running loop: no task to cancel
-                        pass
+                    loop = owner.loop
+                    if loop is not None and get_ident() == owner.thread:
+                        # the run's loop runs on this thread: its current task, without
+                        # asking which loop runs here (a getpid() system call before 3.12)
+                        task = current_task(loop)
+                    else:
+                        try:  # noqa: SIM105 (contextlib.suppress costs three calls a span)
+                            task = current_task()
+                        except RuntimeError:  # no running loop: no task to cancel
+                            pass
                 key = id(token)
                 owner.spans[key] = task
                 open_spans[key] = (owner, token)
@@ -372,16 +407,12 @@ def apply(points: PatchPoints) -> Undo:
         # caller's Context is left as it was. The owner exists before the library starts the
         # trace: an eager task factory runs the run's first steps (its spans, its guardrail
         # tasks) inside ``run_streamed`` already.
-        undo: list[contextvars.Token[Any]] = []
+        undo: Optional[list[contextvars.Token[Any]]] = None
         raw = trace_var_get(None)
-        if type(raw) is Entry and (raw.run or not raw.live):  # hide what a reader was shown
-            visible = _user_visible(raw)
-            if resolve(visible) is not resolve(raw):
-                undo.append(trace_var.set(visible))
-                span = span_var.get(None)
-                if span is not None and getattr(span, "trace_id", None) != getattr(
-                        resolve(visible), "trace_id", None):
-                    undo.append(span_var.set(None))  # a span of the hidden run is no parent
+        if type(raw) is Entry:
+            shown = raw if raw.live else _live_entry(raw)
+            if shown is not None and shown.run:  # hide what a reader was shown
+                undo = _hide_readers_trace(raw)
         owner = Ownership(complete_attr)
         claiming.owner = owner
         try:
@@ -400,13 +431,18 @@ def apply(points: PatchPoints) -> Undo:
             if run_entry is not None:  # not the run's own trace after all
                 run_entry.shows = None
             return result  # joined a trace the user made current: theirs to end
-        owner.run_task = getattr(result, run_task_attr, None)
+        run_task = owner.run_task = getattr(result, run_task_attr, None)
+        if run_task is not None:
+            owner.loop = run_task.get_loop()
         owner.result = weakref.ref(result, owner.result_dropped)
         setattr(result, trace_attr, owner)  # the library's end of stream reaches the owner
         # The caller's Context shows the trace from here on, as the unpatched library's does
         # (code between ``run_streamed()`` and the first read traces under the run), but
         # through an entry of its own, revoked once its reading is over.
-        shown = Entry(trace, prune(trace_var_get(None)), run=True, shows=owner)
+        below = raw  # what the caller's Context shows again, everything set here reset
+        if type(below) is Entry and not below.live:
+            below = prune(below)
+        shown = Entry(trace, below, True, owner)
         owner.caller_entry = shown
         trace_var.set(shown)
         return result
