@@ -214,15 +214,15 @@ class Ownership:
             entry.live = False
             entry.shows = None
         self.pushed = []
-        entry = self.run_entry
-        if entry is not None:
-            entry.live = False
-            entry.shows = None
+        own = self.run_entry
+        if own is not None:
+            own.live = False
+            own.shows = None
             self.run_entry = None
-        entry = self.caller_entry
-        if entry is not None:
-            entry.live = False
-            entry.shows = None
+        own = self.caller_entry
+        if own is not None:
+            own.live = False
+            own.shows = None
             self.caller_entry = None
 
     def finish(self, reset_current: bool = False) -> None:

@@ -56,6 +56,12 @@ def cost_entry(bench: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         shown["text"] = (f"cost: the baseline, {format_ns(run['ns']['median'])} per run, "
                          f"{format_ns(event['ns']['median'])} per event [{where}]")
         return shown
+    if status == "reference":
+        shown["text"] = (f"cost of patching in alone (pass-through wrappers at the points a "
+                         f"streamed fix patches, no fix logic): per run "
+                         f"{_ratio_text(run['ratio'])}, per event {_ratio_text(event['ratio'])} "
+                         f"[{where}]")
+        return shown
     budget = "within" if entry["within_budget"] else "over"
     shown["text"] = (f"cost per run {_ratio_text(run['ratio'])}, per event "
                      f"{_ratio_text(event['ratio'])}; {budget} the {bench['budget']:.0%} "

@@ -18,9 +18,12 @@ Method, chosen so that only ratios measured side by side count:
   short sample's figure; per event = the slope from the short to the long figure, per event
   the consumer received.
 - Every fix that ``matrix.yaml`` applies to the target is measured in this one process, on
-  the same interpreter and loop. In each repeat every fix runs one short and one long sample
-  (applied, measured, reverted); the order rotates by one fix per repeat, so each fix takes
-  each position equally often and drift hits all alike. A fix's cost is the median of its
+  the same interpreter and loop, and so is a reference that is not a fix:
+  ``interposition`` (``ctxreset.bench.interposition``), pass-through wrappers at the points
+  a streamed-shape fix patches, the toll of patching in at all before any logic. In each
+  repeat every fix runs one short and one long sample (applied, measured, reverted); the
+  order rotates by one fix per repeat, so each fix takes each position equally often and
+  drift hits all alike. A fix's cost is the median of its
   per-repeat ratios ``fix / none``, with their quartiles and extremes. Fixes that apply to
   other targets (``upstream``: another release) cannot share a process with this one; they
   are listed as n/a with that reason.
@@ -45,11 +48,14 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ctxreset import fixes
+from ctxreset.bench import interposition
 from ctxreset.bench.stats import (
     Spread,
     figure,
@@ -168,6 +174,20 @@ class Settings:
     budget: float
 
 
+@contextmanager
+def _applied(name: str, library: Library) -> Iterator[None]:
+    """Fix ``name``, or the interposition reference, applied for the block."""
+    if name != interposition.NAME:
+        with fixes.applied(name, library):
+            yield
+        return
+    undo = interposition.interpose(library.points)
+    try:
+        yield
+    finally:
+        undo()
+
+
 def measure(library: Library, measured: list[str], settings: Settings) -> dict[str, FixTimings]:
     """Every fix in ``measured``, interleaved, rotating the order by one fix per repeat."""
     short_script = ModelScript()
@@ -176,13 +196,13 @@ def measure(library: Library, measured: list[str], settings: Settings) -> dict[s
     warmup = [(f, max(1, settings.runs // 10), max(1, settings.long_runs // 2)) for f in measured]
     try:
         for fix, runs, long_runs in warmup:
-            with fixes.applied(fix, library):
+            with _applied(fix, library):
                 run_sample(library, settings.loop, short_script, runs)
                 run_sample(library, settings.loop, long_script, long_runs)
         for repeat in range(settings.repeats):
             shift = repeat % len(measured)
             for fix in measured[shift:] + measured[:shift]:
-                with fixes.applied(fix, library):
+                with _applied(fix, library):
                     timings[fix].short.append(
                         run_sample(library, settings.loop, short_script, settings.runs))
                     timings[fix].long.append(
@@ -215,6 +235,14 @@ def summarise(
                 Spread.from_dict(per_run["ratio"]), budget),
         }
         entries.append(entry)
+    if interposition.NAME in timings:
+        entries.append({
+            "fix": interposition.NAME,
+            "status": "reference",
+            "per_run": figure(timings[interposition.NAME].run_ns(), base.run_ns()),
+            "per_event": figure(timings[interposition.NAME].event_ns(), base.event_ns()),
+            "within_budget": None,
+        })
     return entries
 
 
@@ -238,19 +266,24 @@ def print_table(payload: dict[str, Any]) -> None:
             continue
         run, event = entry["per_run"], entry["per_event"]
         is_base = entry["status"] == "baseline"
+        is_reference = entry["status"] == "reference"
         rows.append((
             entry["fix"],
             format_ns(run["ns"]["median"]),
             "baseline" if is_base else _ratio_text(run),
             format_ns(event["ns"]["median"]),
             "baseline" if is_base else _ratio_text(event),
-            "" if is_base else ("yes" if entry["within_budget"] else "NO"),
+            "" if is_base else "(reference)" if is_reference else (
+                "yes" if entry["within_budget"] else "NO"),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     for line in not_applicable:
         print(line)
+    if any(entry["status"] == "reference" for entry in bench["fixes"]):
+        print(f"{interposition.NAME}: not a fix; pass-through wrappers at the points a streamed "
+              "fix patches (what patching in costs before any logic).")
     print("Absolute times are noisy on a shared machine; the ratios were timed side by side.")
 
 
@@ -275,6 +308,8 @@ def run_bench(matrix: Matrix, settings: Settings) -> dict[str, Any]:
     measured = list(matrix.fixes_for(settings.target))
     if BASELINE not in measured:
         raise BenchError(f"the baseline fix {BASELINE!r} does not apply to {settings.target}")
+    if getattr(library, "points", None) is not None:  # a streamed run to patch in at
+        measured.append(interposition.NAME)
     timings = measure(library, measured, settings)
     base = timings[BASELINE]
     return {

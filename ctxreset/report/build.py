@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ctxreset.bench import interposition
 from ctxreset.bench.costs import Costs, read_costs
 from ctxreset.catalogue import FAMILY_OF, SHORT_NAMES
 from ctxreset.explore.section import ScheduleFindings, build_interleavings, render_markdown
@@ -244,6 +245,14 @@ def _schedules_explored(interleavings: Optional[dict[str, Any]]) -> Optional[int
     return sum(int(tally["schedules"]) for tally in interleavings["fixes"])
 
 
+def _cost_rows(matrix: Matrix, costs: Costs) -> list[str]:
+    """The fixes' cost bars, then the interposition toll beside them where it was timed."""
+    rows = [fix for fix in matrix.fixes if fix != BASELINE]
+    if interposition.NAME in costs.by_fix:
+        rows.append(interposition.NAME)
+    return rows
+
+
 def build_report(
     merged: Merged, matrix: Matrix, costs: Optional[Costs] = None, *,
     sweep: Optional[dict[str, Any]] = None,
@@ -332,8 +341,7 @@ def build_report(
                              schedules=_schedules_explored(interleavings)),
         "pictures": {
             "timeline": timeline(sweep),
-            "costs": cost_bars(costs.by_fix, [f for f in matrix.fixes if f != BASELINE],
-                               budget),
+            "costs": cost_bars(costs.by_fix, _cost_rows(matrix, costs), budget),
         },
         "not_run": [{"reason": r, "cells": n} for r, n in sorted(not_run.items())],
         "stale": merged.stale + costs.stale,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Optional
 
+from ctxreset.bench import interposition
 from ctxreset.bench.costs import Costs
 from ctxreset.report.verdict import BASELINE, ReportVerdict
 
@@ -38,11 +39,11 @@ def _within_budget(entries: list[dict[str, Any]]) -> bool:
     return bool(measured) and all(e["within_budget"] for e in measured)
 
 
-def _ratios(entries: list[dict[str, Any]]) -> str:
+def _ratios(entries: list[dict[str, Any]], status: str = "measured") -> str:
     shown = []
     for entry in entries:
         ratio: Optional[dict[str, float]] = entry.get("per_run")
-        if entry["status"] == "measured" and ratio is not None:
+        if entry["status"] == status and ratio is not None:
             shown.append(f"x{ratio['median']:.3f} on py{entry['python']} {entry['loop']}")
     return ", ".join(shown)
 
@@ -65,8 +66,11 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
              and _within_budget(costs.by_fix.get(v.fix, []))]
     alternatives = (f"the fixes that regress nowhere and are within it: {', '.join(cheap)}"
                     if cheap else "no fix that regresses nowhere is within it")
+    floor = _ratios(costs.by_fix.get(interposition.NAME, []), status="reference")
+    toll = (f" Patching in alone, with pass-through wrappers at the points a streamed fix "
+            f"patches and no logic, costs {floor}." if floor else "")
     return (f"{chosen} is over the cost budget per run on {', '.join(over)} "
-            f"({_ratios(entries)}); {alternatives}.")
+            f"({_ratios(entries)}); {alternatives}.{toll}")
 
 
 class CostNote(NamedTuple):

@@ -94,7 +94,8 @@ def cost_bars(
 ) -> dict[str, Any]:
     """One bar per fix and benchmark file: the median overhead per streamed run over the
     unpatched library, its interquartile range as a whisker, against the budget line. A fix
-    with no figure is listed "not measured" (or n/a with the reason)."""
+    with no figure is listed "not measured" (or n/a with the reason). A reference that is not
+    a fix (the interposition toll) gets a grey bar and is not judged against the budget."""
     rows: list[dict[str, Any]] = []
     for fix in fixes:
         entries = costs.get(fix, [])
@@ -114,6 +115,7 @@ def cost_bars(
                 "label": where, "kind": "bar", "median": _percent(ratio["median"]),
                 "q1": _percent(ratio["q1"]), "q3": _percent(ratio["q3"]),
                 "within": bool(entry.get("within_budget")),
+                "reference": entry["status"] == "reference",
             })
     limit = budget * 100.0
     values: list[float] = [v for r in rows if r["kind"] == "bar"
@@ -134,7 +136,8 @@ def cost_bars(
         row.update(x=start, w=max(1.0, round(end - start, 1)), q1_x=x(row["q1"]),
                    q3_x=x(row["q3"]), median_x=x(row["median"]), text_x=x(high) + 8,
                    text=(f"{row['median']:+.1f}% (IQR {row['q1']:+.1f} to {row['q3']:+.1f}); "
-                         f"{'within' if row['within'] else 'over'} budget"))
+                         + ("patching in alone, not a fix" if row["reference"] else
+                            f"{'within' if row['within'] else 'over'} budget")))
     return {
         "width": BAR_LABEL_W + BAR_W + 300,
         "height": BAR_TOP + len(rows) * BAR_ROW_H + 24,

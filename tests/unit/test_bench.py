@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from ctxreset.repro.model_script import ModelScript
 
-from ctxreset.bench import releases
+from ctxreset.bench import interposition, releases
 from ctxreset.bench.costs import cost_entry
-from ctxreset.bench.measure import FixTimings, Sample, main, summarise
+from ctxreset.bench.measure import FixTimings, Sample, main, run_sample, summarise
 from ctxreset.bench.stats import (
     Spread,
     format_ns,
@@ -103,6 +104,7 @@ def test_smoke_writes_a_file_of_the_documented_shape(tmp_path, capsys):
     statuses = {e["fix"]: e["status"] for e in bench["fixes"]}
     assert statuses["none"] == "baseline" and statuses["upstream"] == "n/a"
     assert statuses["streaming_trace"] == "measured"
+    assert statuses[interposition.NAME] == "reference"
     measured = next(e for e in bench["fixes"] if e["fix"] == "streaming_trace")
     assert len(measured["per_run"]["per_repeat_ns"]) == 2
     assert set(measured["per_run"]["ratio"]) == {"median", "q1", "q3", "low", "high"}
@@ -182,3 +184,32 @@ def test_the_report_line_of_a_release_says_how_it_was_timed():
     assert shown["text"] == ("cost per run x0.970 (IQR 0.950-0.990), per event x0.970 (IQR "
                              "0.950-0.990); within the 5% budget per run [py3.11 asyncio, "
                              "agents-0.0.12 vs agents-0.0.11 none, 6 pairs of processes]")
+
+
+def test_the_interposition_toll_is_listed_after_the_fixes_as_a_reference(matrix):
+    timings = {fix: _timings([100.0, 200.0, 100.0], 10.0) for fix in matrix.fixes_for("minimal")}
+    timings[interposition.NAME] = _timings([102.0, 204.0, 102.0], 10.0)
+    entries = summarise(matrix, "minimal", timings, 0.05)
+    assert [e["fix"] for e in entries] == [*matrix.fixes, interposition.NAME]
+    toll = entries[-1]
+    assert (toll["status"], toll["within_budget"]) == ("reference", None)
+    assert toll["per_run"]["ratio"]["median"] == pytest.approx(1.02)
+
+
+def test_interposition_forwards_everything_and_undoes_to_the_same_objects(matrix):
+    """The reference changes nothing a run does (the sample's own checks: every delta, the
+    output, one trace started and ended per run) and leaves the classes as they were."""
+    from ctxreset.libraries import library_for
+
+    library = library_for(matrix, "minimal")
+    points = library.points
+    owners = (points.scope, points.runner, points.streaming_result)
+    before = [dict(vars(owner)) for owner in owners]
+    undo = interposition.interpose(points)
+    try:
+        assert vars(points.streaming_result)["stream_events"] is not before[2]["stream_events"]
+        sample = run_sample(library, "asyncio", ModelScript(), 3)
+        assert sample.events_per_run > 0
+    finally:
+        undo()
+    assert [dict(vars(owner)) for owner in owners] == before

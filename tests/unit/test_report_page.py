@@ -163,6 +163,13 @@ def test_cost_is_not_measured_without_bench_results_and_bars_against_the_budget(
     assert bars["measured"] and row["text"].startswith("+8.0% (IQR +6.0 to +10.0); over")
     assert row["q1_x"] < row["median_x"] < row["q3_x"]
     assert bars["zero_x"] < bars["budget_x"] < row["median_x"]
+    # the interposition toll is a reference: drawn, not judged against the budget
+    toll = {**entry, "status": "reference", "within_budget": None,
+            "per_run": {"median": 1.02, "q1": 1.01, "q3": 1.03, "low": 1.0, "high": 1.1}}
+    bars = cost_bars({"context_rerun": [entry], "interposition": [toll]},
+                     ["context_rerun", "interposition"], 0.05)
+    assert [r["reference"] for r in bars["rows"]] == [False, True]
+    assert bars["rows"][1]["text"] == "+2.0% (IQR +1.0 to +3.0); patching in alone, not a fix"
 
 
 def test_the_sweep_timeline_has_a_band_per_outcome_and_marks_breaks_and_heals():
