@@ -66,6 +66,10 @@ HELD_FIXES = ("held_tolerate", "held_finish_without_reset", "held_private_contex
 """Candidate fixes for the held shape (``SHAPE = "held"``: they patch ``HeldPoints``).
 Closing in the owner is the ``held_aclosing`` control, done by the user, not a patch."""
 
+INTERPOSITION = "interposition"
+"""The benchmark's reference that is not a fix (``ctxreset.bench.interposition``): what
+patching in at the streamed points costs before any logic. No fix may take the name."""
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),

@@ -19,9 +19,6 @@ from typing import Any, Callable
 from ctxreset.contract import CURRENT_SETTERS, PatchPoints, ScopeMethod, Undo
 from ctxreset.fixes._patching import Patches
 
-NAME = "interposition"
-"""The reference's name in the benchmark's files and the report."""
-
 _GETTERS: tuple[ScopeMethod, ...] = ("get_current_trace", "get_current_span")
 
 

@@ -65,6 +65,7 @@ from ctxreset.bench.stats import (
     spread,
     within_budget,
 )
+from ctxreset.catalogue import INTERPOSITION
 from ctxreset.contract import Library, Recording
 from ctxreset.libraries import installed_targets, installed_version, library_for, library_name
 from ctxreset.matrix.loader import (
@@ -177,7 +178,7 @@ class Settings:
 @contextmanager
 def _applied(name: str, library: Library) -> Iterator[None]:
     """Fix ``name``, or the interposition reference, applied for the block."""
-    if name != interposition.NAME:
+    if name != INTERPOSITION:
         with fixes.applied(name, library):
             yield
         return
@@ -235,12 +236,12 @@ def summarise(
                 Spread.from_dict(per_run["ratio"]), budget),
         }
         entries.append(entry)
-    if interposition.NAME in timings:
+    if INTERPOSITION in timings:
         entries.append({
-            "fix": interposition.NAME,
+            "fix": INTERPOSITION,
             "status": "reference",
-            "per_run": figure(timings[interposition.NAME].run_ns(), base.run_ns()),
-            "per_event": figure(timings[interposition.NAME].event_ns(), base.event_ns()),
+            "per_run": figure(timings[INTERPOSITION].run_ns(), base.run_ns()),
+            "per_event": figure(timings[INTERPOSITION].event_ns(), base.event_ns()),
             "within_budget": None,
         })
     return entries
@@ -282,7 +283,7 @@ def print_table(payload: dict[str, Any]) -> None:
     for line in not_applicable:
         print(line)
     if any(entry["status"] == "reference" for entry in bench["fixes"]):
-        print(f"{interposition.NAME}: not a fix; pass-through wrappers at the points a streamed "
+        print(f"{INTERPOSITION}: not a fix; pass-through wrappers at the points a streamed "
               "fix patches (what patching in costs before any logic).")
     print("Absolute times are noisy on a shared machine; the ratios were timed side by side.")
 
@@ -309,7 +310,7 @@ def run_bench(matrix: Matrix, settings: Settings) -> dict[str, Any]:
     if BASELINE not in measured:
         raise BenchError(f"the baseline fix {BASELINE!r} does not apply to {settings.target}")
     if getattr(library, "points", None) is not None:  # a streamed run to patch in at
-        measured.append(interposition.NAME)
+        measured.append(INTERPOSITION)
     timings = measure(library, measured, settings)
     base = timings[BASELINE]
     return {

@@ -26,9 +26,8 @@ from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ctxreset.bench import interposition
 from ctxreset.bench.costs import Costs, read_costs
-from ctxreset.catalogue import FAMILY_OF, SHORT_NAMES
+from ctxreset.catalogue import FAMILY_OF, INTERPOSITION, SHORT_NAMES
 from ctxreset.explore.section import ScheduleFindings, build_interleavings, render_markdown
 from ctxreset.matrix.loader import Matrix, load_matrix_for_command, matrix_hash
 from ctxreset.matrix.plan import rerun_command
@@ -248,8 +247,8 @@ def _schedules_explored(interleavings: Optional[dict[str, Any]]) -> Optional[int
 def _cost_rows(matrix: Matrix, costs: Costs) -> list[str]:
     """The fixes' cost bars, then the interposition toll beside them where it was timed."""
     rows = [fix for fix in matrix.fixes if fix != BASELINE]
-    if interposition.NAME in costs.by_fix:
-        rows.append(interposition.NAME)
+    if INTERPOSITION in costs.by_fix:
+        rows.append(INTERPOSITION)
     return rows
 
 

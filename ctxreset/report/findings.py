@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Optional
 
-from ctxreset.bench import interposition
 from ctxreset.bench.costs import Costs
+from ctxreset.catalogue import INTERPOSITION
 from ctxreset.report.verdict import BASELINE, ReportVerdict
 
 
@@ -66,7 +66,7 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
              and _within_budget(costs.by_fix.get(v.fix, []))]
     alternatives = (f"the fixes that regress nowhere and are within it: {', '.join(cheap)}"
                     if cheap else "no fix that regresses nowhere is within it")
-    floor = _ratios(costs.by_fix.get(interposition.NAME, []), status="reference")
+    floor = _ratios(costs.by_fix.get(INTERPOSITION, []), status="reference")
     toll = (f" Patching in alone, with pass-through wrappers at the points a streamed fix "
             f"patches and no logic, costs {floor}." if floor else "")
     return (f"{chosen} is over the cost budget per run on {', '.join(over)} "

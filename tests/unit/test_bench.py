@@ -19,6 +19,7 @@ from ctxreset.bench.stats import (
     spread,
     within_budget,
 )
+from ctxreset.catalogue import INTERPOSITION
 
 
 def test_ratios_pair_each_repeat_with_the_baseline_of_the_same_repeat():
@@ -104,7 +105,7 @@ def test_smoke_writes_a_file_of_the_documented_shape(tmp_path, capsys):
     statuses = {e["fix"]: e["status"] for e in bench["fixes"]}
     assert statuses["none"] == "baseline" and statuses["upstream"] == "n/a"
     assert statuses["streaming_trace"] == "measured"
-    assert statuses[interposition.NAME] == "reference"
+    assert statuses[INTERPOSITION] == "reference"
     measured = next(e for e in bench["fixes"] if e["fix"] == "streaming_trace")
     assert len(measured["per_run"]["per_repeat_ns"]) == 2
     assert set(measured["per_run"]["ratio"]) == {"median", "q1", "q3", "low", "high"}
@@ -188,9 +189,9 @@ def test_the_report_line_of_a_release_says_how_it_was_timed():
 
 def test_the_interposition_toll_is_listed_after_the_fixes_as_a_reference(matrix):
     timings = {fix: _timings([100.0, 200.0, 100.0], 10.0) for fix in matrix.fixes_for("minimal")}
-    timings[interposition.NAME] = _timings([102.0, 204.0, 102.0], 10.0)
+    timings[INTERPOSITION] = _timings([102.0, 204.0, 102.0], 10.0)
     entries = summarise(matrix, "minimal", timings, 0.05)
-    assert [e["fix"] for e in entries] == [*matrix.fixes, interposition.NAME]
+    assert [e["fix"] for e in entries] == [*matrix.fixes, INTERPOSITION]
     toll = entries[-1]
     assert (toll["status"], toll["within_budget"]) == ("reference", None)
     assert toll["per_run"]["ratio"]["median"] == pytest.approx(1.02)
@@ -213,3 +214,9 @@ def test_interposition_forwards_everything_and_undoes_to_the_same_objects(matrix
     finally:
         undo()
     assert [dict(vars(owner)) for owner in owners] == before
+
+
+def test_no_fix_takes_the_reference_name():
+    from ctxreset.catalogue import FIXES, HELD_FIXES
+
+    assert INTERPOSITION not in FIXES + HELD_FIXES

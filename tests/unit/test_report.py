@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from ctxreset.bench import interposition
 from ctxreset.bench.measure import FixTimings, Sample, summarise
+from ctxreset.catalogue import INTERPOSITION
 from ctxreset.matrix.loader import DEFAULT_MATRIX_PATH, load_matrix
 from ctxreset.matrix.plan import planned_cells, rerun_command
 from ctxreset.records import CellId, CellResult, not_run, write_atomically, write_cell
@@ -246,7 +246,7 @@ def _write_bench(results: Path, matrix, matrix_hash: str = HASH) -> Path:
                for fix in matrix.fixes_for(target)}
     timings["context_rerun"] = FixTimings([Sample(103.0, 8)] * 3, [Sample(2123.0, 208)] * 3)
     timings["streaming_trace"] = FixTimings([Sample(110.0, 8)] * 3, [Sample(2110.0, 208)] * 3)
-    timings[interposition.NAME] = FixTimings([Sample(102.0, 8)] * 3, [Sample(2102.0, 208)] * 3)
+    timings[INTERPOSITION] = FixTimings([Sample(102.0, 8)] * 3, [Sample(2102.0, 208)] * 3)
     bench = {"python": "3.11", "target": target, "loop": "asyncio", "repeats": 3, "budget": 0.05,
              "fixes": summarise(matrix, target, timings, 0.05)}
     path = results / "bench" / f"py3.11-{target}-asyncio.json"
@@ -271,7 +271,7 @@ def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkey
         "text"]
     assert "over the 5% budget" in report["costs"]["streaming_trace"][0]["text"]
     assert report["costs"]["none"][0]["status"] == "baseline"
-    (toll,) = report["costs"][interposition.NAME]  # a reference beside the fixes, not a fix
+    (toll,) = report["costs"][INTERPOSITION]  # a reference beside the fixes, not a fix
     assert (toll["status"], toll["within_budget"]) == ("reference", None)
     assert toll["text"].startswith("cost of patching in alone (pass-through wrappers at the "
                                    "points a streamed fix patches, no fix logic): per run x1.020")
