@@ -136,7 +136,7 @@ def cost_bars(
         row.update(x=start, w=max(1.0, round(end - start, 1)), q1_x=x(row["q1"]),
                    q3_x=x(row["q3"]), median_x=x(row["median"]), text_x=x(high) + 8,
                    text=(f"{row['median']:+.1f}% (IQR {row['q1']:+.1f} to {row['q3']:+.1f}); "
-                         + ("patching in alone, not a fix" if row["reference"] else
+                         + ("toll of patching in" if row["reference"] else
                             f"{'within' if row['within'] else 'over'} budget")))
     return {
         "width": BAR_LABEL_W + BAR_W + 300,

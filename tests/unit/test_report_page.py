@@ -169,7 +169,7 @@ def test_cost_is_not_measured_without_bench_results_and_bars_against_the_budget(
     bars = cost_bars({"context_rerun": [entry], "interposition": [toll]},
                      ["context_rerun", "interposition"], 0.05)
     assert [r["reference"] for r in bars["rows"]] == [False, True]
-    assert bars["rows"][1]["text"] == "+2.0% (IQR +1.0 to +3.0); patching in alone, not a fix"
+    assert bars["rows"][1]["text"] == "+2.0% (IQR +1.0 to +3.0); toll of patching in"
 
 
 def test_the_sweep_timeline_has_a_band_per_outcome_and_marks_breaks_and_heals():
