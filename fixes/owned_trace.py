@@ -209,21 +209,12 @@ class Ownership:
 
     def _end(self) -> None:
         self.trace.finish(reset_current=False)
-        # revoked everywhere, and no cycle left to keep the owner alive
-        for entry in self.pushed:
-            entry.live = False
-            entry.shows = None
+        for entry in (*self.pushed, self.run_entry, self.caller_entry):
+            if entry is not None:  # revoked everywhere, and no cycle left to keep it alive
+                entry.live = False
+                entry.shows = None
         self.pushed = []
-        own = self.run_entry
-        if own is not None:
-            own.live = False
-            own.shows = None
-            self.run_entry = None
-        own = self.caller_entry
-        if own is not None:
-            own.live = False
-            own.shows = None
-            self.caller_entry = None
+        self.run_entry = self.caller_entry = None
 
     def finish(self, reset_current: bool = False) -> None:
         """Where the library finishes the trace at the end of a stream (the owner stands in

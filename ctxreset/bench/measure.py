@@ -23,10 +23,10 @@ Method, chosen so that only ratios measured side by side count:
   a streamed-shape fix patches, the toll of patching in at all before any logic. In each
   repeat every fix runs one short and one long sample (applied, measured, reverted); the
   order rotates by one fix per repeat, so each fix takes each position equally often and
-  drift hits all alike. A fix's cost is the median of its
-  per-repeat ratios ``fix / none``, with their quartiles and extremes. Fixes that apply to
-  other targets (``upstream``: another release) cannot share a process with this one; they
-  are listed as n/a with that reason.
+  drift hits all alike. A fix's cost is the median of its per-repeat ratios ``fix / none``,
+  with their quartiles and extremes. Fixes that apply to other targets (``upstream``:
+  another release) cannot share a process with this one; they are listed as n/a with that
+  reason.
 - Each sample runs on a new loop from ``ctxreset.run.loops.new_loop`` in a fresh
   ``contextvars.Context``; the clock (``time.perf_counter_ns``) covers only the runs, not
   building or closing the loop.
