@@ -611,4 +611,7 @@ def typecheck(session: nox.Session) -> None:
     session.install("--no-deps", "-e", ".", "--config-settings", "editable_mode=strict")
     tree = max(Path("build").glob("__editable__.ctxreset_harness-*"),
                key=lambda p: p.stat().st_mtime)
-    session.run("mypy", env={"MYPYPATH": str(tree.resolve())})  # what: pyproject's [tool.mypy]
+    # pyproject's [tool.mypy], checked as the session's Python: the site-packages installed
+    # for a newer one may use syntax an older python_version cannot parse.
+    session.run("mypy", "--python-version", str(session.python),
+                env={"MYPYPATH": str(tree.resolve())})

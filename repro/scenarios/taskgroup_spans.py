@@ -22,7 +22,7 @@ async def scenario(library: Library, probe: Probe, place: Placement) -> None:
             await asyncio.sleep(0)
 
     async def handle(number: int) -> None:
-        async with asyncio.TaskGroup() as group:  # type: ignore[attr-defined]
+        async with asyncio.TaskGroup() as group:  # type: ignore[attr-defined,unused-ignore]
             group.create_task(child(f"store-{number}"))
             group.create_task(child(f"notify-{number}"))
 

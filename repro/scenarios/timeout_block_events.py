@@ -21,7 +21,7 @@ async def scenario(library: Library, probe: Probe, place: Placement) -> None:
     run.result = library.start_run(run)
 
     async def fetch(stream: AsyncIterator[Any]) -> Any:
-        async with asyncio.timeout(30):  # type: ignore[attr-defined]
+        async with asyncio.timeout(30):  # type: ignore[attr-defined,unused-ignore]
             return await stream.__anext__()
 
     async def handle(number: int) -> None:
