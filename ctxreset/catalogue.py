@@ -70,6 +70,9 @@ INTERPOSITION = "interposition"
 """The benchmark's reference that is not a fix (``ctxreset.bench.interposition``): what
 patching in at the streamed points costs before any logic. No fix may take the name."""
 
+INTERPOSITION_WRAPPERS = "pass-through wrappers at the points a streamed fix patches"
+"""What the interposition reference times, in the words every place that shows it uses."""
+
 FAMILIES: dict[str, tuple[str, ...]] = {
     "multi-turn": ("tool_call", "parallel_tools", "tool_error", "agent_as_tool", "max_turns"),
     "handoff": ("handoff",),

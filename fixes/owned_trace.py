@@ -161,11 +161,9 @@ class Ownership:
             self.caller_entry.live = False
 
     def streams_ended(self) -> None:
-        """A stream reached its end: the events are all read, every stream is let go (and
-        the caller's reading is over)."""
+        """A stream reached its end: the events are all read, every stream is let go."""
+        self._reader_let_go()
         self.readers.clear()
-        if self.caller_entry is not None:
-            self.caller_entry.live = False
         for entry in self.pushed:  # no longer current where the streams showed it
             entry.live = False
         self.settle()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ctxreset.bench.stats import Spread, format_ns, format_ratio
+from ctxreset.catalogue import INTERPOSITION_WRAPPERS
 from ctxreset.records import read_json
 
 
@@ -57,8 +58,8 @@ def cost_entry(bench: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
                          f"{format_ns(event['ns']['median'])} per event [{where}]")
         return shown
     if status == "reference":
-        shown["text"] = (f"cost of patching in alone (pass-through wrappers at the points a "
-                         f"streamed fix patches, no fix logic): per run "
+        shown["text"] = (f"cost of patching in alone ({INTERPOSITION_WRAPPERS}, no fix "
+                         f"logic): per run "
                          f"{_ratio_text(run['ratio'])}, per event {_ratio_text(event['ratio'])} "
                          f"[{where}]")
         return shown

@@ -13,7 +13,7 @@ fix that patches fewer points pays less) and the cost of its own logic.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, Callable
 
 from ctxreset.contract import CURRENT_SETTERS, PatchPoints, ScopeMethod, Undo
@@ -27,7 +27,7 @@ class _PassThrough:
 
     __slots__ = ("_events",)
 
-    def __init__(self, events: AsyncIterator[Any]) -> None:
+    def __init__(self, events: AsyncGenerator[Any, None]) -> None:
         self._events = events
 
     def __aiter__(self) -> _PassThrough:
@@ -37,8 +37,7 @@ class _PassThrough:
         return self._events.__anext__()
 
     def aclose(self) -> Awaitable[None]:
-        closing: Awaitable[None] = self._events.aclose()  # type: ignore[attr-defined]
-        return closing
+        return self._events.aclose()
 
 
 def _forward(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -65,7 +65,7 @@ from ctxreset.bench.stats import (
     spread,
     within_budget,
 )
-from ctxreset.catalogue import INTERPOSITION
+from ctxreset.catalogue import INTERPOSITION, INTERPOSITION_WRAPPERS
 from ctxreset.contract import Library, Recording
 from ctxreset.libraries import installed_targets, installed_version, library_for, library_name
 from ctxreset.matrix.loader import (
@@ -225,26 +225,22 @@ def summarise(
                 f"applies to {', '.join(targets) or 'no target'}, not {target}: another release "
                 "cannot share the process (nox -s bench times it in processes of its own)")})
             continue
-        per_run = figure(timings[fix].run_ns(), base.run_ns())
-        entry = {
-            "fix": fix,
-            "status": "baseline" if fix == BASELINE else "measured",
-            "per_run": per_run,
-            "per_event": figure(timings[fix].event_ns(), base.event_ns()),
-            # per run, the baseline is never <= 0, so per_run["ratio"] is always there
-            "within_budget": None if fix == BASELINE else within_budget(
-                Spread.from_dict(per_run["ratio"]), budget),
-        }
+        entry = {"fix": fix, "status": "baseline" if fix == BASELINE else "measured",
+                 **_figures(timings[fix], base)}
+        # per run, the baseline is never <= 0, so per_run["ratio"] is always there
+        entry["within_budget"] = None if fix == BASELINE else within_budget(
+            Spread.from_dict(entry["per_run"]["ratio"]), budget)
         entries.append(entry)
     if INTERPOSITION in timings:
-        entries.append({
-            "fix": INTERPOSITION,
-            "status": "reference",
-            "per_run": figure(timings[INTERPOSITION].run_ns(), base.run_ns()),
-            "per_event": figure(timings[INTERPOSITION].event_ns(), base.event_ns()),
-            "within_budget": None,
-        })
+        entries.append({"fix": INTERPOSITION, "status": "reference",
+                        **_figures(timings[INTERPOSITION], base), "within_budget": None})
     return entries
+
+
+def _figures(timings: FixTimings, base: FixTimings) -> dict[str, Any]:
+    """Per run and per event, as figures against the baseline's timings."""
+    return {"per_run": figure(timings.run_ns(), base.run_ns()),
+            "per_event": figure(timings.event_ns(), base.event_ns())}
 
 
 def _ratio_text(figure: dict[str, Any]) -> str:
@@ -283,8 +279,8 @@ def print_table(payload: dict[str, Any]) -> None:
     for line in not_applicable:
         print(line)
     if any(entry["status"] == "reference" for entry in bench["fixes"]):
-        print(f"{INTERPOSITION}: not a fix; pass-through wrappers at the points a streamed "
-              "fix patches (what patching in costs before any logic).")
+        print(f"{INTERPOSITION}: not a fix; {INTERPOSITION_WRAPPERS} (what patching in "
+              "costs before any logic).")
     print("Absolute times are noisy on a shared machine; the ratios were timed side by side.")
 
 

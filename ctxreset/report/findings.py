@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 from ctxreset.bench.costs import Costs
-from ctxreset.catalogue import INTERPOSITION
+from ctxreset.catalogue import INTERPOSITION, INTERPOSITION_WRAPPERS
 from ctxreset.report.verdict import BASELINE, ReportVerdict
 
 
@@ -67,8 +67,8 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     alternatives = (f"the fixes that regress nowhere and are within it: {', '.join(cheap)}"
                     if cheap else "no fix that regresses nowhere is within it")
     floor = _ratios(costs.by_fix.get(INTERPOSITION, []), status="reference")
-    toll = (f" Patching in alone, with pass-through wrappers at the points a streamed fix "
-            f"patches and no logic, costs {floor}." if floor else "")
+    toll = (f" Patching in alone, with {INTERPOSITION_WRAPPERS} and no logic, costs {floor}."
+            if floor else "")
     return (f"{chosen} is over the cost budget per run on {', '.join(over)} "
             f"({_ratios(entries)}); {alternatives}.{toll}")
 
