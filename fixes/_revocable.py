@@ -47,6 +47,14 @@ class Entry:
         self.shows: Any = shows
         """Whatever a fix keeps about the run whose trace this entry shows."""
 
+    def revoke(self) -> None:
+        """No longer current anywhere. The value is dropped too: a revoked entry stays in the
+        Contexts that copied it, and the value (a trace holds the library's Token, whose old
+        value is the entry below) would otherwise keep every earlier run's trace alive in a
+        Context that runs one after another."""
+        self.live = False
+        self.value = None
+
 
 def resolve(raw: Any) -> Any:
     """The value current under ``raw``: the topmost live entry's, or a bare value."""
@@ -129,7 +137,7 @@ class Revocable:
                     if entry is not None and entry.token is not token:
                         entry = None
             if entry is not None:
-                entry.live = False
+                entry.revoke()
             try:
                 var.reset(token)
             except ValueError:

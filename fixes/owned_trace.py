@@ -53,15 +53,17 @@ run started while only another run's trace is shown starts its own trace instead
 it; a trace ends only after the spans made current under it have closed; the streaming
 result's ``is_complete`` is read to tell a swallowed cancel from the end of the answer.
 
-Trade-off: the trace lives as long as its stream is held: a consumer that stops reading
-but keeps the iterator keeps it open (and shown in its Context) until it drops it; a span
-never closed keeps it open for ever; a task the run leaves running with a span open is
-cancelled once nobody reads the run. Revoked entries stay referenced by the Contexts that
-copied them until those die (memory, not state). Cost (``nox -s bench``; where it goes, by
-py-spy sampling and timers per phase, is in the README): x1.07-1.08 per same-task streamed
-run on a 2-core machine, over the 5% budget; patching in at these points alone, with
-pass-through wrappers, costs x1.02 of it (the bench's ``interposition`` reference). The
-rest is bookkeeping at the start, the first pull, the end and per span, about 0.1 us a pull.
+Trade-off: the trace lives as long as its stream is held: a consumer that stops reading but
+keeps the iterator keeps it open (and shown in its Context) until it drops it; a span never
+closed keeps it open for ever; a task the run leaves running with a span open is cancelled
+once nobody reads the run. Revoked entries stay referenced by the Contexts that copied them
+until those die, a few bytes each: a revoked entry drops its trace, so a task that runs one
+streamed run after another keeps none of the earlier traces alive. Cost (``nox -s bench``;
+where it goes, by py-spy sampling and timers per phase, is in the README): x1.07-1.08 per
+same-task streamed run on a 2-core machine, over the 5% budget; patching in at these points
+alone, with pass-through wrappers, costs x1.02 of it (the bench's ``interposition``
+reference). The rest is bookkeeping at the start, the first pull, the end and per span,
+about 0.1 us a pull.
 """
 
 from __future__ import annotations
@@ -158,14 +160,14 @@ class Ownership:
         its Context no longer shows the trace."""
         self.readers.discard(_READER)
         if self.caller_entry is not None:
-            self.caller_entry.live = False
+            self.caller_entry.revoke()
 
     def streams_ended(self) -> None:
         """A stream reached its end: the events are all read, every stream is let go."""
         self._reader_let_go()
         self.readers.clear()
         for entry in self.pushed:  # no longer current where the streams showed it
-            entry.live = False
+            entry.revoke()
         self.settle()
 
     def run_done(self, _task: Any = None) -> None:
@@ -209,7 +211,7 @@ class Ownership:
         self.trace.finish(reset_current=False)
         for entry in (*self.pushed, self.run_entry, self.caller_entry):
             if entry is not None:  # revoked everywhere, and no cycle left to keep it alive
-                entry.live = False
+                entry.revoke()
                 entry.shows = None
         self.pushed = []
         self.run_entry = self.caller_entry = None
@@ -279,7 +281,7 @@ class OwnedStream:
         if not self._done and not self._owner.finished:
             self._done = True
             for entry in self._shown:  # no longer current where this stream showed it
-                entry.live = False
+                entry.revoke()
             self._owner.stream_let_go(self)
 
     def aclose(self) -> Awaitable[None]:

@@ -1,10 +1,13 @@
 """The revocable current values two fixes keep in the Scope (``fixes/_revocable.py``), on the
 stdlib model's Scope: a reset revokes the value in every Context that copied it, a foreign
-reset is tolerated only for a Token the fix issued, and revoked entries do not pile up."""
+reset is tolerated only for a Token the fix issued, and revoked entries do not pile up or
+keep their values alive."""
 
 from __future__ import annotations
 
 import contextvars
+import gc
+import weakref
 from typing import Any, cast
 
 import pytest
@@ -90,6 +93,24 @@ def test_revoked_entries_are_dropped_on_the_next_set(scope):
         return depth
 
     assert _fresh(body) == 1
+
+
+def test_a_revoked_entry_no_longer_keeps_its_trace_alive(scope):
+    """A long-lived worker again, with traces that keep their Token as the library's do: the
+    next run's Token remembers the revoked entry it was set over, and that must not reach
+    the earlier trace (a chain back to the first run otherwise)."""
+    def body():
+        first = minimal.Trace("run-1")
+        first.start(mark_as_current=True)
+        contextvars.copy_context().run(scope.reset_current_trace, first._prev_context_token)
+        second = minimal.Trace("run-2")
+        second.start(mark_as_current=True)  # set over the revoked entry, still in this Context
+        gone = weakref.ref(first)
+        del first
+        gc.collect()
+        return gone() is None, scope.get_current_trace() is second
+
+    assert _fresh(body) == (True, True)
 
 
 def test_undo_restores_the_library_methods():
