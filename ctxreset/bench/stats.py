@@ -8,6 +8,7 @@ functions on numbers: the unit tests feed them synthetic timings.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -58,6 +59,26 @@ def per_event(short_ns: float, long_ns: float, short_events: float, long_events:
     if long_events <= short_events:
         raise ValueError(f"the long run has {long_events} events, the short one {short_events}")
     return (long_ns - short_ns) / (long_events - short_events)
+
+
+def events_to_budget(run_ns: float, event_ns: float, base_run_ns: float, base_event_ns: float,
+                     events: float, budget: float) -> Optional[int]:
+    """How many events a run needs before a fix's cost per run is within ``budget``.
+
+    Each run time (``run_ns``, a run of ``events`` events) splits into a part per run and
+    ``event_ns`` per event; the same for the baseline. The fix is within the budget at
+    ``n`` events when ``fixed + n * event_ns <= (1 + budget) * (base_fixed + n *
+    base_event_ns)``. 0: at any length; None: at no length (its cost per event alone is
+    over the budget).
+    """
+    limit = 1.0 + budget
+    extra_fixed = (run_ns - events * event_ns) - limit * (base_run_ns - events * base_event_ns)
+    if extra_fixed <= 0:
+        return 0
+    spare_per_event = limit * base_event_ns - event_ns
+    if spare_per_event <= 0:
+        return None
+    return math.ceil(round(extra_fixed / spare_per_event, 6))  # 3.0000000001 events is 3
 
 
 def within_budget(ratio: Spread, budget: float) -> bool:

@@ -48,6 +48,20 @@ def _ratios(entries: list[dict[str, Any]], status: str = "measured") -> str:
     return ", ".join(shown)
 
 
+def _run_length(entries: list[dict[str, Any]]) -> str:
+    """From how many events per run the fix is within the budget, where it is over it."""
+    shown = []
+    for entry in entries:
+        if entry["status"] == "measured" and entry["within_budget"] is False:
+            events = entry["events_to_budget"]
+            length = "at no length" if events is None else f"from {events} events a run"
+            shown.append(f"{length} on py{entry['python']} {entry['loop']}")
+    if not shown:
+        return ""
+    return (f" Measured per run and per event, it would be within it {', '.join(shown)}"
+            f" (the timed run has a few events; a longer answer spreads the cost per run).")
+
+
 def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     chosen = verdict.recommended
     if chosen is None:
@@ -70,7 +84,7 @@ def cost_finding(verdict: ReportVerdict, costs: Costs) -> Optional[str]:
     toll = (f" Patching in alone, with {INTERPOSITION_WRAPPERS} and no logic, costs {floor}."
             if floor else "")
     return (f"{chosen} is over the cost budget per run on {', '.join(over)} "
-            f"({_ratios(entries)}); {alternatives}.{toll}")
+            f"({_ratios(entries)}); {alternatives}.{_run_length(entries)}{toll}")
 
 
 class CostNote(NamedTuple):

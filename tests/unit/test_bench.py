@@ -12,6 +12,7 @@ from ctxreset.bench.costs import cost_entry
 from ctxreset.bench.measure import FixTimings, Sample, main, run_sample, summarise
 from ctxreset.bench.stats import (
     Spread,
+    events_to_budget,
     format_ns,
     format_ratio,
     per_event,
@@ -40,6 +41,19 @@ def test_spread_is_median_quartiles_and_extremes():
     assert spread([7.0]) == Spread(7.0, 7.0, 7.0, 7.0, 7.0)
     with pytest.raises(ValueError):
         spread([])
+
+
+def test_events_to_budget_splits_each_run_into_a_part_per_run_and_per_event():
+    # baseline: 20 per run + 10 per event; the fix: 30 per run + 10 per event. At 8 events it is
+    # x1.10; from n events, 30 + 10n <= 1.05 (20 + 10n), i.e. n >= 18.
+    assert events_to_budget(110.0, 10.0, 100.0, 10.0, 8, 0.05) == 18
+    assert events_to_budget(101.0, 10.1, 100.0, 10.0, 8, 0.05) == 0  # within at any length
+    # within at 8 events (x1.03) but not per run alone (23 against 20): from 4 events
+    assert events_to_budget(103.0, 10.0, 100.0, 10.0, 8, 0.05) == 4
+    # dearer per event than the budget allows: no answer is long enough
+    assert events_to_budget(110.0, 11.0, 100.0, 10.0, 8, 0.05) is None
+    # cheaper per event, dearer per run: a long enough answer brings it within
+    assert events_to_budget(140.0, 9.0, 100.0, 10.0, 8, 0.05) == 32
 
 
 def test_per_event_is_the_slope_between_short_and_long_runs():

@@ -248,6 +248,7 @@ def _write_bench(results: Path, matrix, matrix_hash: str = HASH) -> Path:
     timings["streaming_trace"] = FixTimings([Sample(110.0, 8)] * 3, [Sample(2110.0, 208)] * 3)
     timings[INTERPOSITION] = FixTimings([Sample(102.0, 8)] * 3, [Sample(2102.0, 208)] * 3)
     bench = {"python": "3.11", "target": target, "loop": "asyncio", "repeats": 3, "budget": 0.05,
+             "baseline": "none", "short_events": 8,
              "fixes": summarise(matrix, target, timings, 0.05)}
     path = results / "bench" / f"py3.11-{target}-asyncio.json"
     write_atomically(path, {"schema_version": 1, "bench": bench, "matrix_hash": matrix_hash})
@@ -266,6 +267,8 @@ def test_costs_from_a_bench_file_appear_beside_each_fix(tmp_path, matrix, monkey
     assert cost["per_run"]["median"] == pytest.approx(1.03)
     assert cost["per_event"]["median"] == pytest.approx(1.01)
     assert cost["within_budget"] is True
+    assert cost["events_to_budget"] == 3  # x1.03 at 8 events; 22.2 against 20 with none
+    assert report["costs"]["streaming_trace"][0]["events_to_budget"] == 18
     assert cost["text"].startswith("cost per run x1.030 (IQR 1.030-1.030), per event x1.010")
     assert "; within the 5% budget per run [py3.11 asyncio, agents-0.0.11, 3 repeats]" in cost[
         "text"]
