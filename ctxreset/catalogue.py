@@ -83,7 +83,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
                              "timeout_block_events", "race_disconnect"),
     "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),
     "timeouts": ("timeout_per_event", "timeout_whole"),
-    "several runs": ("interleaved_runs", "concurrent_from_one_caller"),
+    "several runs": ("interleaved_runs", "concurrent_from_one_caller", "fan_out_out_of_order"),
     "lifetimes": ("never_iterated", "kept_reference"),
     "nested runs": ("nested_streamed", "nested_tool_run", "nested_from_caller"),
     "held across a yield": HELD,

@@ -19,9 +19,11 @@ Strategy, in four parts (the current-value machinery is ``fixes/_revocable.py``)
    runs in the task that asks for the next event, even when the step is awaited elsewhere
    (``wait_for`` before 3.12, ``ensure_future(stream.__anext__())``), and if that task's
    Context does not show the trace it pushes it there, so spans the consumer opens while
-   handling the event, and the tasks it spawns, join the run's trace; that entry sits over
-   what the user made current, not over another run's entry. When the stream is let go
-   (read to its end, failed, closed or dropped) every such entry is revoked.
+   handling the event, and the tasks it spawns, join the run's trace. That entry sits over
+   what was current when the run started, where that is the reading Context's own past
+   (runs started one over another unwind like a stack), and elsewhere (a task handed the
+   stream) over what the user made current, not over another run's entry. When the stream
+   is let go (read to its end, failed, closed or dropped) every such entry is revoked.
 3. One owner ends the trace, once, without a reset (the library's own end-of-stream
    ``trace.finish(reset_current=True)`` reaches a stand-in instead): when the run's task is
    done, its reader has let go (a stream let go or ended, or the result dropped unread),
@@ -269,9 +271,7 @@ class OwnedStream:
         owner = self._owner
         trace = owner.trace
         if not self._done and not owner.finished and resolve(raw) is not trace:
-            # over what the user made current, not over another run's entry (that run is not
-            # this task's to show once this reading is over)
-            raw = Entry(trace, _user_visible(raw), True, owner)
+            raw = Entry(trace, _reader_below(raw, owner.caller_entry), True, owner)
             self._shown.append(raw)
             owner.pushed.append(raw)
             self._var.set(raw)
@@ -301,6 +301,26 @@ def _live_entry(raw: Any) -> Optional[Entry]:
             return raw
         raw = raw.below
     return None
+
+
+def _reader_below(raw: Any, caller_entry: Optional[Entry]) -> Any:
+    """What a reader's entry sits over, so that once the reading is over its Context shows
+    what was current when the run started (runs started one over another unwind like a
+    stack) wherever that is this Context's own past: a Context copied from the caller after
+    the start (the run's caller entry is in it), or one that shows the state the run started
+    in. Elsewhere (a task handed the stream) what the user made current, not another run's
+    entry: that run is not this task's to show."""
+    if caller_entry is None:
+        return _user_visible(raw)
+    started_over = caller_entry.below
+    found = raw
+    while type(found) is Entry:
+        if found is caller_entry:
+            return started_over
+        found = found.below
+    if prune(raw) is prune(started_over):
+        return started_over
+    return _user_visible(raw)
 
 
 def _user_visible(raw: Any) -> Any:

@@ -24,6 +24,17 @@ def snapshot(
     ))
 
 
+def start_runs(library: Library, probe: Probe, count: int) -> list[RunRecord]:
+    """Start ``count`` runs from this task, one after another, each registered as it starts
+    (so each must unwind to what the ones before it made current)."""
+    runs = []
+    for _ in range(count):
+        run = probe.new_run()
+        run.result = library.start_run(run)
+        runs.append(run)
+    return runs
+
+
 async def deliver(
     library: Library,
     probe: Probe,

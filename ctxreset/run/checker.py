@@ -8,7 +8,9 @@ A fix passes a cell only on these properties, never on "no exception":
 - trace-ended-once: every run has a trace; every trace started once and ended once.
 - spans-closed: every span started once, ended once, and before its trace ended.
 - no-leak: the current trace and span are back to their prior values in the caller's and
-  every consumer's Context afterwards.
+  every consumer's Context afterwards: what was current when the consumer's run was
+  registered, or, for a trace that has ended since, what was current when its own run was
+  registered (runs started one over another unwind like a stack).
 - isolated: runs have distinct traces, and every span carries its own run's trace id.
 - consumer-spans-attached: spans the consumer opens, and spans of the tasks it spawns while
   handling an event, are real spans in the run's trace.
@@ -149,6 +151,26 @@ def _ended_before(probe: Probe, trace_id: str, snap: ContextSnapshot) -> bool:
                for e in probe.events[:snap.events_seen])
 
 
+def _expected_after(probe: Probe, registered: tuple[Optional[str], Optional[str]],
+                    snap: ContextSnapshot, caller_before: tuple[Optional[str], Optional[str]]
+                    ) -> tuple[Optional[str], Optional[str]]:
+    """What must be current in a run's consumer afterwards: what was current when the run
+    was registered. A trace that has ended since must not be current anywhere: then what was
+    current when *that* trace's run was registered, and so on (runs started one over
+    another unwind like a stack); the caller's before when the trace is no run's own."""
+    own_run = {run.trace_name: run for run in probe.runs}
+    names = {e.trace_id: e.name for e in probe.events if e.kind == "trace_start"}
+    expected = registered
+    for _ in probe.runs:  # each step moves to an earlier run: no cycle
+        if expected[0] is None or not _ended_before(probe, expected[0], snap):
+            return expected
+        run = own_run.get(names.get(expected[0], ""))
+        if run is None:
+            break
+        expected = run.context_before
+    return caller_before
+
+
 def check_no_leak(probe: Probe) -> PropertyResult:
     snapshots = probe.snapshots
     before = next((s for s in snapshots if s.label == "caller before"), None)
@@ -160,11 +182,8 @@ def check_no_leak(probe: Probe) -> PropertyResult:
             continue
         trace_id, span_id = before.trace_id, before.span_id
         if snap.run is not None and 0 < snap.run <= len(probe.runs):
-            registered = probe.runs[snap.run - 1].context_before
-            # Back to what was current when the run was registered; but a trace that has
-            # ended since must not be current anywhere, so then back to the caller's before.
-            if registered[0] is None or not _ended_before(probe, registered[0], snap):
-                trace_id, span_id = registered
+            trace_id, span_id = _expected_after(
+                probe, probe.runs[snap.run - 1].context_before, snap, (trace_id, span_id))
         if snap.trace_id != trace_id:
             evidence.append(f"{snap.label}: current trace is {snap.trace_id} (was {trace_id})")
         if snap.span_id != span_id:

@@ -4,7 +4,7 @@ Stands for fan-out from a single handler (ask three agents, stream all answers) 
 one run per request handler. Each run must get its own trace.
 """
 
-from ctxreset.repro.consumer import Placement, consume, let_go
+from ctxreset.repro.consumer import Placement, consume, let_go, start_runs
 
 from ctxreset.contract import Library
 from ctxreset.probe import Probe
@@ -13,9 +13,7 @@ RUNS = 3
 
 
 async def scenario(library: Library, probe: Probe, place: Placement) -> None:
-    runs = [probe.new_run() for _ in range(RUNS)]
-    for run in runs:
-        run.result = library.start_run(run)
+    runs = start_runs(library, probe, RUNS)
     await place.run_all([consume(library, probe, run) for run in runs])
     for run in runs:
         await let_go(library, probe, run)

@@ -75,6 +75,7 @@ REFERENCES_THE_LIBRARY_GETS_WRONG = {
     "timeout_whole_one_task": "the same, around the whole loop",
     "interleaved_runs_one_task": "the second run joins the first run's current trace",
     "concurrent_from_one_caller_one_task": "later runs join the first run's current trace",
+    "fan_out_out_of_order_one_task": "later runs join the first run's current trace",
     "kept_reference_one_task": "the second run joins the unfinished first run's trace",
 }
 """One-task references that unpatched 0.0.11 fails on its own, with the reason (read from the

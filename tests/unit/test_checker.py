@@ -257,3 +257,37 @@ def test_unraisable_is_caught():
         Explodes()
         gc.collect()
     assert [e.source for e in sink.errors] == ["unraisablehook"]
+
+
+def _three_runs_started_one_over_another() -> tuple[Probe, list[TraceEvent]]:
+    """Runs 1-3 started from one Context, each registered as it started (so over the one
+    before); run 2's trace has ended, runs 1 and 3 are still being read."""
+    probe = Probe()
+    for index, before in enumerate((None, "t1", "t2"), start=1):
+        run = probe.new_run(trace_name=f"run-{index}")
+        run.context_before = (before, None)
+        run.texts = list(run.script.deltas)
+        run.final_output = run.script.text
+    events = [TraceEvent(seq, "trace_start", f"t{seq + 1}", name=f"run-{seq + 1}")
+              for seq in range(3)]
+    events.append(TraceEvent(3, "trace_end", "t2", name="run-2"))
+    probe.events = events  # what the probe had seen when its snapshots were taken
+    return probe, events
+
+
+def _no_leak_with(probe, events, shown_after_run_3):
+    probe.snapshots = [ContextSnapshot("caller before", None, None),
+                       ContextSnapshot("consumer of run 3", shown_after_run_3, None, run=3,
+                                       events_seen=len(events))]
+    return check(probe, events, [], []).properties["no-leak"]
+
+
+def test_a_consumer_unwinds_past_an_ended_trace_to_where_its_run_started():
+    # Run 3 started over run 2's trace, which has ended since: its consumer must show what
+    # was current when run 2 started (run 1's trace, not ended), as a stack unwinds.
+    probe, events = _three_runs_started_one_over_another()
+    assert _no_leak_with(probe, events, "t1").status == "pass"
+    nothing = _no_leak_with(probe, events, None)
+    assert nothing.status == "fail"
+    assert nothing.evidence == ("consumer of run 3: current trace is None (was t1)",)
+    assert _no_leak_with(probe, events, "t2").status == "fail"  # ended: current nowhere
