@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ctxreset.bench.stats import Spread, events_to_budget, format_ns, format_ratio
+from ctxreset.bench.stats import Spread, events_to_budget_per_repeat, format_ns, format_ratio
 from ctxreset.catalogue import INTERPOSITION_WRAPPERS
 from ctxreset.records import read_json
 
@@ -66,9 +66,9 @@ def cost_entry(bench: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         return shown
     if "target" not in entry:  # timed in this file's process, beside its baseline
         base = next(e for e in bench["fixes"] if e["fix"] == bench["baseline"])
-        shown["events_to_budget"] = events_to_budget(
-            run["ns"]["median"], event["ns"]["median"], base["per_run"]["ns"]["median"],
-            base["per_event"]["ns"]["median"], bench["short_events"], bench["budget"])
+        shown["events_to_budget"] = events_to_budget_per_repeat(
+            run["per_repeat_ns"], event["per_repeat_ns"], base["per_run"]["per_repeat_ns"],
+            base["per_event"]["per_repeat_ns"], bench["short_events"], bench["budget"])
     budget = "within" if entry["within_budget"] else "over"
     shown["text"] = (f"cost per run {_ratio_text(run['ratio'])}, per event "
                      f"{_ratio_text(event['ratio'])}; {budget} the {bench['budget']:.0%} "

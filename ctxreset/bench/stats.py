@@ -81,6 +81,23 @@ def events_to_budget(run_ns: float, event_ns: float, base_run_ns: float, base_ev
     return math.ceil(round(extra_fixed / spare_per_event, 6))  # 3.0000000001 events is 3
 
 
+def events_to_budget_per_repeat(runs: Sequence[float], events: Sequence[float],
+                                base_runs: Sequence[float], base_events: Sequence[float],
+                                short_events: float, budget: float) -> dict[str, Optional[int]]:
+    """``events_to_budget`` in each repeat (each fix timed beside the baseline), as the
+    median and quartiles of the repeats: the slope per event is noisy, and the answer
+    length it gives swings with it. None: at no length (counted as longer than any)."""
+    lengths = sorted(
+        (events_to_budget(run, event, base_run, base_event, short_events, budget)
+         for run, event, base_run, base_event in zip(runs, events, base_runs, base_events)),
+        key=lambda n: math.inf if n is None else n)
+    if not lengths:
+        raise ValueError("no repeats")
+    count = len(lengths)
+    return {"median": lengths[(count - 1) // 2], "q1": lengths[(count - 1) // 4],
+            "q3": lengths[(3 * (count - 1)) // 4]}
+
+
 def within_budget(ratio: Spread, budget: float) -> bool:
     """At most ``budget`` (0.05 = 5%) over the baseline, judged on the median ratio."""
     return ratio.median <= 1.0 + budget

@@ -48,13 +48,20 @@ def _ratios(entries: list[dict[str, Any]], status: str = "measured") -> str:
     return ", ".join(shown)
 
 
+def _events(count: Optional[int]) -> str:
+    return "never" if count is None else str(count)
+
+
 def _run_length(entries: list[dict[str, Any]]) -> str:
     """From how many events per run the fix is within the budget, where it is over it."""
     shown = []
     for entry in entries:
-        if entry["status"] == "measured" and entry["within_budget"] is False:
-            events = entry["events_to_budget"]
-            length = "at no length" if events is None else f"from {events} events a run"
+        lengths = entry["events_to_budget"]
+        if entry["status"] == "measured" and entry["within_budget"] is False and lengths:
+            median = lengths["median"]
+            length = ("at no length" if median is None
+                      else f"from {median} events a run (IQR {_events(lengths['q1'])}-"
+                           f"{_events(lengths['q3'])})")
             shown.append(f"{length} on py{entry['python']} {entry['loop']}")
     if not shown:
         return ""

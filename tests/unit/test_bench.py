@@ -13,6 +13,7 @@ from ctxreset.bench.measure import FixTimings, Sample, main, run_sample, summari
 from ctxreset.bench.stats import (
     Spread,
     events_to_budget,
+    events_to_budget_per_repeat,
     format_ns,
     format_ratio,
     per_event,
@@ -54,6 +55,16 @@ def test_events_to_budget_splits_each_run_into_a_part_per_run_and_per_event():
     assert events_to_budget(110.0, 11.0, 100.0, 10.0, 8, 0.05) is None
     # cheaper per event, dearer per run: a long enough answer brings it within
     assert events_to_budget(140.0, 9.0, 100.0, 10.0, 8, 0.05) == 32
+
+
+def test_events_to_budget_per_repeat_gives_the_median_and_quartiles_of_the_repeats():
+    # five repeats: within from 0, 4, 18 events, and at no length twice (dearer per event)
+    lengths = events_to_budget_per_repeat(
+        [101.0, 103.0, 110.0, 110.0, 120.0], [10.1, 10.0, 10.0, 11.0, 11.0],
+        [100.0] * 5, [10.0] * 5, 8, 0.05)
+    assert lengths == {"median": 18, "q1": 4, "q3": None}
+    with pytest.raises(ValueError):
+        events_to_budget_per_repeat([], [], [], [], 8, 0.05)
 
 
 def test_per_event_is_the_slope_between_short_and_long_runs():
