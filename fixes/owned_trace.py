@@ -19,17 +19,24 @@ Strategy, in four parts (the current-value machinery is ``fixes/_revocable.py``)
    runs in the task that asks for the next event, even when the step is awaited elsewhere
    (``wait_for`` before 3.12, ``ensure_future(stream.__anext__())``), and if that task's
    Context does not show the trace it pushes it there, so spans the consumer opens while
-   handling the event, and the tasks it spawns, join the run's trace. That entry sits over
-   what was current when the run started, where that is the reading Context's own past
-   (runs started one over another unwind like a stack), and elsewhere (a task handed the
-   stream) over what the user made current, not over another run's entry. When the stream
-   is let go (read to its end, failed, closed or dropped) every such entry is revoked.
+   handling the event, and the tasks it spawns, join the run's trace (a copy of the caller's
+   Context gets an entry of its own too: the caller's Token resets only in the caller's own
+   Context, which tells them apart). That entry sits over what was current when the run
+   started, where that is the reading Context's own past (runs started one over another
+   unwind like a stack), and elsewhere (a task handed the stream) over what the user made
+   current, not over another run's entry. When the stream is let go (failed, closed or
+   dropped) every such entry is revoked. When it is read to its end in the Context that
+   shows it, that entry is reset there instead and left to the tasks the reader spawned
+   while reading, as any ContextVar's value is (work a handler started for the last events
+   still joins the run's trace); an end that runs elsewhere (a ``wait_for`` step's task
+   before 3.12) revokes it with the rest.
 3. One owner ends the trace, once, without a reset (the library's own end-of-stream
    ``trace.finish(reset_current=True)`` reaches a stand-in instead): when the run's task is
    done, its reader has let go (a stream let go or ended, or the result dropped unread),
    and every span made current under the trace has closed. If only spans the run itself
    left running hold it (0.0.11 does not cancel an input guardrail slower than the stream),
-   their tasks are cancelled so they close. Ending revokes every entry of the trace.
+   their tasks are cancelled so they close. Ending revokes every entry of the trace but the
+   one left to the reader's tasks.
 4. A run does not join a trace only because its caller is reading another run: a new
    streamed run starts under the nearest trace the *user* made current (``with
    trace(...)``), skipping entries the fix pushed for readers, so it gets its own trace (a
@@ -57,7 +64,9 @@ result's ``is_complete`` is read to tell a swallowed cancel from the end of the 
 
 Trade-off: the trace lives as long as its stream is held: a consumer that stops reading but
 keeps the iterator keeps it open (and shown in its Context) until it drops it; a span never
-closed keeps it open for ever; a task the run leaves running with a span open is cancelled
+closed keeps it open for ever; a task the reader spawned keeps showing the trace after it has
+ended, as with the unpatched library, so a span it opens late ends after its trace
+(``background_spans``); a task the run leaves running with a span open is cancelled
 once nobody reads the run. Revoked entries stay referenced by the Contexts that copied them
 until those die, a few bytes each: a revoked entry drops its trace, so a task that runs one
 streamed run after another keeps none of the earlier traces alive. Cost (``nox -s bench``;
@@ -111,6 +120,7 @@ class Ownership:
         "caller_entry",
         "complete_attr",
         "finished",
+        "left_to_copies",
         "loop",
         "pushed",
         "readers",
@@ -121,10 +131,12 @@ class Ownership:
         "spans",
         "thread",
         "trace",
+        "var",
     )
 
-    def __init__(self, complete_attr: str) -> None:
+    def __init__(self, complete_attr: str, var: contextvars.ContextVar[Any]) -> None:
         self.complete_attr = complete_attr
+        self.var = var
         self.trace: Any = None
         self.run_entry: Optional[Entry] = None
         """The entry the library's own start pushed: current in the run task and its tasks."""
@@ -143,6 +155,10 @@ class Ownership:
         """Entries the streams pushed to show the trace where it is read."""
         self.caller_entry: Optional[Entry] = None
         """The entry that shows the trace in the caller's Context until its reader lets go."""
+        self.left_to_copies: Optional[Entry] = None
+        """The entry the stream's reader showed when the stream ended, reset in the reader's
+        own Context there: never revoked, so tasks the reader spawned while reading keep it,
+        as a task keeps any ContextVar's value from when it was spawned."""
         self.finished = False
         self._watching = False
         self._cancelled_orphans = False
@@ -157,20 +173,46 @@ class Ownership:
         self._reader_let_go()
         self.settle()
 
+    def revoke(self, entry: Entry) -> None:
+        """``entry`` is current nowhere any more, unless it is the one left to copies."""
+        if entry is not self.left_to_copies:
+            entry.revoke()
+
     def _reader_let_go(self) -> None:
         """The caller's reading is over (a stream let go or ended, or the result dropped):
         its Context no longer shows the trace."""
         self.readers.discard(_READER)
         if self.caller_entry is not None:
-            self.caller_entry.revoke()
+            self.revoke(self.caller_entry)
 
     def streams_ended(self) -> None:
-        """A stream reached its end: the events are all read, every stream is let go."""
+        """A stream reached its end: the events are all read, every stream is let go. Where
+        the end runs in the reading Context itself, the entry it shows is reset there and left
+        to the tasks it spawned while reading; every other entry is revoked."""
+        self._reset_where_read()
         self._reader_let_go()
         self.readers.clear()
         for entry in self.pushed:  # no longer current where the streams showed it
-            entry.revoke()
+            self.revoke(entry)
         self.settle()
+
+    def _reset_where_read(self) -> None:
+        """Reset the entry the calling Context shows (under revoked ones), if it is one of
+        this run's and was set in this very Context: a Token resets only there, so the end of
+        a stream that runs in a copy (a ``wait_for`` step's task before 3.12) resets nothing,
+        and its entry is revoked with the rest."""
+        shown = prune(self.var.get(None))
+        if type(shown) is not Entry or shown.shows is not self or shown.token is None:
+            return
+        token, shown.token = shown.token, None
+        try:
+            self.var.reset(token)
+        except ValueError:
+            return
+        if prune(token.old_value) is not shown.below:
+            # it was pushed over another run's entry: unwind past it, as a revoked entry would
+            self.var.set(shown.below)
+        self.left_to_copies = shown
 
     def run_done(self, _task: Any = None) -> None:
         self.run = False
@@ -213,7 +255,7 @@ class Ownership:
         self.trace.finish(reset_current=False)
         for entry in (*self.pushed, self.run_entry, self.caller_entry):
             if entry is not None:  # revoked everywhere, and no cycle left to keep it alive
-                entry.revoke()
+                self.revoke(entry)
                 entry.shows = None
         self.pushed = []
         self.run_entry = self.caller_entry = None
@@ -267,21 +309,38 @@ class OwnedStream:
         return events
 
     def _show(self, raw: Any) -> None:
-        """Make the trace current in the pulling task's Context, unless it already is."""
+        """Make the trace current in the pulling task's Context, unless it already is, in an
+        entry of the reader's own (the caller's entry shows it in a copy of the caller's
+        Context too, but the caller's must be revoked when its reading is over)."""
         owner = self._owner
         trace = owner.trace
-        if not self._done and not owner.finished and resolve(raw) is not trace:
+        if not self._done and not owner.finished and (
+                resolve(raw) is not trace or not self._in_callers_context(raw)):
             raw = Entry(trace, _reader_below(raw, owner.caller_entry), True, owner)
             self._shown.append(raw)
             owner.pushed.append(raw)
-            self._var.set(raw)
+            raw.token = self._var.set(raw)
         self._last = raw if type(raw) is Entry else _NOTHING
+
+    def _in_callers_context(self, raw: Any) -> bool:
+        """Whether the calling Context shows the trace through anything but the caller's
+        entry in a copy of the caller's Context. The caller's Token resets only in the
+        caller's own Context: reset it and set the entry again there."""
+        caller = self._owner.caller_entry
+        if caller is None or prune(raw) is not caller or caller.token is None:
+            return True
+        try:
+            self._var.reset(caller.token)
+        except ValueError:
+            return False
+        caller.token = self._var.set(caller)
+        return True
 
     def _release(self) -> None:
         if not self._done and not self._owner.finished:
             self._done = True
             for entry in self._shown:  # no longer current where this stream showed it
-                entry.revoke()
+                self._owner.revoke(entry)
             self._owner.stream_let_go(self)
 
     def aclose(self) -> Awaitable[None]:
@@ -424,7 +483,7 @@ def apply(points: PatchPoints) -> Undo:
             shown = raw if raw.live else _live_entry(raw)
             if shown is not None and shown.run:  # hide what a reader was shown
                 undo = _hide_readers_trace(raw)
-        owner = Ownership(complete_attr)
+        owner = Ownership(complete_attr, trace_var)
         claiming.owner = owner
         try:
             result = run_streamed(cls, *args, **kwargs)
@@ -455,7 +514,7 @@ def apply(points: PatchPoints) -> Undo:
             below = prune(below)
         shown = Entry(trace, below, True, owner)
         owner.caller_entry = shown
-        trace_var.set(shown)
+        shown.token = trace_var.set(shown)
         return result
 
     def patched_stream_events(self: Any) -> Any:
