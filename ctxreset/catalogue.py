@@ -85,7 +85,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),
     "timeouts": ("timeout_per_event", "timeout_whole"),
     "several runs": ("interleaved_runs", "concurrent_from_one_caller", "fan_out_out_of_order"),
-    "lifetimes": ("never_iterated", "kept_reference"),
+    "lifetimes": ("never_iterated", "kept_reference", "handler_error"),
     "nested runs": ("nested_streamed", "nested_tool_run", "nested_from_caller"),
     "held across a yield": HELD,
 }

@@ -63,6 +63,8 @@ NO_SPLIT_TOKEN = {
     "enclosing_trace": "the run joins the application's trace and sets no token of its own",
     "never_iterated": "nobody reads the stream, so nothing resets the token",
     "kept_reference": "the first stream is never finished; the second run joins its trace",
+    "handler_error": "the handler's error drops the stream before its end, and 0.0.11 resets "
+                     "the token only after the loop",
 }
 """Realistic scenarios in which unpatched 0.0.11 truly does not raise the ValueError."""
 
@@ -79,6 +81,8 @@ REFERENCES_THE_LIBRARY_GETS_WRONG = {
     "kept_reference_one_task": "the second run joins the unfinished first run's trace",
     "background_spans_one_task": "the trace ends at the end of the stream, before the span a "
                                  "task spawned for the last event opens and closes under it",
+    "handler_error_one_task": "the dropped stream never ends its trace (0.0.11 finishes it only "
+                              "after the loop), and the run goes on after its reader failed",
 }
 """One-task references that unpatched 0.0.11 fails on its own, with the reason (read from the
 evidence): a fix is not blamed for these, since the reference does no better."""
