@@ -205,9 +205,7 @@ class Ownership:
         if type(shown) is not Entry or shown.shows is not self or shown.token is None:
             return
         token, shown.token = shown.token, None
-        try:
-            self.var.reset(token)
-        except ValueError:
+        if not _reset_here(self.var, token):
             return
         if prune(token.old_value) is not shown.below:
             # it was pushed over another run's entry: unwind past it, as a revoked entry would
@@ -329,9 +327,7 @@ class OwnedStream:
         caller = self._owner.caller_entry
         if caller is None or prune(raw) is not caller or caller.token is None:
             return True
-        try:
-            self._var.reset(caller.token)
-        except ValueError:
+        if not _reset_here(self._var, caller.token):
             return False
         caller.token = self._var.set(caller)
         return True
@@ -352,6 +348,16 @@ class OwnedStream:
         # Dropped unfinished (an abandoned ``async for``): the library's generator is closed
         # later by the loop's finalizer, in another task, and has nothing left to do.
         self._release()
+
+
+def _reset_here(var: contextvars.ContextVar[Any], token: contextvars.Token[Any]) -> bool:
+    """Reset ``token`` if the calling Context is the one that set it (a Token resets only
+    there: the cheapest test of "is this that Context, not a copy of it"); False if not."""
+    try:
+        var.reset(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _live_entry(raw: Any) -> Optional[Entry]:
