@@ -10,6 +10,8 @@ and every loop its factory.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ctxreset import settings
 
 PROPERTIES = (
@@ -82,6 +84,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "consumer child tasks": ("child_task_spans", "background_spans", "thread_spans",
                              "taskgroup_spans", "wait_for_events", "timeout_block_events",
                              "race_disconnect"),
+    "work that outlives the stream": ("late_background_span", "stuck_background_task"),
     "handover": ("handover_iterator", "handover_new_stream", "handover_after_done"),
     "timeouts": ("timeout_per_event", "timeout_whole"),
     "several runs": ("interleaved_runs", "concurrent_from_one_caller", "fan_out_out_of_order"),
@@ -94,6 +97,40 @@ a ``_one_task`` reference, except where the usage has no consumer to place
 (``ONLY_ONE_SHAPE``)."""
 
 ONLY_ONE_SHAPE = frozenset({"never_iterated", *HELD})
+
+
+class Conflict(NamedTuple):
+    """Two scenarios that run the same code up to the point where a fix has to decide, and
+    whose properties need opposite decisions there: no fix can pass both. The report checks
+    the claim on every pair of cells that ran (``ctxreset.report.findings``)."""
+
+    first: str
+    first_needs: tuple[str, ...]
+    second: str
+    second_needs: tuple[str, ...]
+    decision: str
+    """What a fix has to decide, and by when."""
+    argument: str
+    """Why no fix can decide it right for both."""
+
+
+CONFLICTS = (
+    Conflict(
+        first="late_background_span", first_needs=("consumer-spans-attached", "spans-closed"),
+        second="stuck_background_task", second_needs=("released",),
+        decision="whether the run's trace has ended by the end of the let-go window, while a "
+                 "task the consumer started is still waiting",
+        argument="both run the same code until the let-go window is over (a save the "
+                 "consumer started is still waiting for a pool); a fix decides from what has "
+                 "happened, not from what will, so it decides the same in both. If the trace "
+                 "has ended by then, the save that later runs in late_background_span opens "
+                 "its span in an ended trace (spans-closed) or outside it "
+                 "(consumer-spans-attached); if it has not, stuck_background_task's trace "
+                 "outlives the window (released). A trace ends once, so it cannot be "
+                 "reopened for the late span."),
+)
+"""Pairs of scenarios where any fix must break one or the other (each also holds for the
+pair's ``_one_task`` references)."""
 
 
 def _family_of() -> dict[str, str]:

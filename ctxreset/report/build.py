@@ -34,7 +34,7 @@ from ctxreset.matrix.plan import rerun_command
 from ctxreset.records import Problem, read_json, write_text_atomically
 from ctxreset.report import markdown
 from ctxreset.report.answer import answer_block, failure_links
-from ctxreset.report.findings import cost_note, findings
+from ctxreset.report.findings import conflicts_that_hold, cost_note, findings
 from ctxreset.report.libraries import library_verdicts, shape_view
 from ctxreset.report.merge import CellRecord, Merged, merge
 from ctxreset.report.pictures import cost_bars, timeline
@@ -302,7 +302,7 @@ def build_report(
         "schema_version": SCHEMA_VERSION,
         "matrix_hash": merged.matrix_hash,
         "verdict": {
-            "statement": verdict.statement(),
+            "statement": verdict.statement(conflicts_that_hold(verdict)),
             "rule": RULE,
             "recommended": verdict.recommended,
             "closest": verdict.closest.fix if verdict.closest else None,

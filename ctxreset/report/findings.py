@@ -8,7 +8,10 @@ also needs to know, from the same results:
 - whether it is at least as good as each released upstream version on every scenario both
   ran, or where it is not;
 - whether the properties can all hold at once: a fix that passes every property in every
-  cell shows that no two of them conflict on this catalogue.
+  cell shows that no two of them conflict on this catalogue; each proven conflict
+  (``ctxreset.catalogue.CONFLICTS``) is stated with its argument and checked on every pair
+  of cells that ran: the same fix, target, Python and loop, one scenario of the pair
+  each. A pair in which the fix broke neither side refutes the claim, and the finding says so.
 
 Each finding is one sentence computed from the verdict and the benchmark files; nothing here
 is written by hand.
@@ -19,8 +22,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 from ctxreset.bench.costs import Costs
-from ctxreset.catalogue import INTERPOSITION, INTERPOSITION_WRAPPERS
-from ctxreset.report.verdict import BASELINE, ReportVerdict
+from ctxreset.catalogue import (
+    CONFLICTS,
+    INTERPOSITION,
+    INTERPOSITION_WRAPPERS,
+    ONE_TASK_SUFFIX,
+    Conflict,
+)
+from ctxreset.report.merge import CellRecord
+from ctxreset.report.verdict import BASELINE, UPSTREAM, FixVerdict, ReportVerdict
 
 
 def _over_budget(entries: list[dict[str, Any]]) -> list[str]:
@@ -143,7 +153,106 @@ def conflict_finding(verdict: ReportVerdict) -> Optional[str]:
             f"in every cell run, on {scenarios} scenarios.")
 
 
+Place = tuple[str, str, str, str]  # (fix, target, python, loop)
+
+SHOWN_REFUTATIONS = 3
+"""How many of the pairs that refute a conflict its finding names."""
+
+
+def _label(verdict: FixVerdict, target: str) -> str:
+    """A fix's name; a released version (fix ``upstream``) by its target."""
+    return target if verdict.fix == UPSTREAM else verdict.fix
+
+
+def _broken(records: list[CellRecord], needs: tuple[str, ...]) -> dict[Place, set[str]]:
+    """Per place, which of ``needs`` the cell there broke (all of them if it did not finish)."""
+    found: dict[Place, set[str]] = {}
+    for record in records:
+        cell = record.cell
+        place = (cell.fix, cell.target, cell.python, cell.loop)
+        if record.outcome in ("error", "timeout"):
+            found[place] = set(needs)
+        else:
+            found[place] = {p for p in needs if p in record.failing}
+    return found
+
+
+class ConflictCheck(NamedTuple):
+    """One conflict claim against the cells that ran."""
+
+    conflict: Conflict
+    pairs: int
+    """Pairs of cells run: one fix, target, Python and loop, one scenario of the pair each."""
+    breaks_first: list[str]
+    """The fixes (by label) that broke the first scenario's needs in some pair."""
+    breaks_second: list[str]
+    refuted_by: list[str]
+    """Pairs in which neither side broke: each refutes the claim."""
+
+    @property
+    def holds(self) -> bool:
+        """Checked on some pair, and refuted by none."""
+        return self.pairs > 0 and not self.refuted_by
+
+
+def check_conflict(verdict: ReportVerdict, conflict: Conflict) -> ConflictCheck:
+    pairs = 0
+    first: set[str] = set()
+    second: set[str] = set()
+    refuted: list[str] = []
+    for fix in verdict.fixes:
+        for suffix in ("", ONE_TASK_SUFFIX):
+            one = _broken(fix.ran_by_scenario.get(conflict.first + suffix, []),
+                          conflict.first_needs)
+            other = _broken(fix.ran_by_scenario.get(conflict.second + suffix, []),
+                            conflict.second_needs)
+            for place in sorted(set(one) & set(other)):
+                pairs += 1
+                label = _label(fix, place[1])
+                if one[place]:
+                    first.add(label)
+                if other[place]:
+                    second.add(label)
+                if not one[place] and not other[place]:
+                    where = place[1] if label == place[1] else f"{label} on {place[1]}"
+                    refuted.append(f"{where} py{place[2]} {place[3]}"
+                                   f"{' (one task)' if suffix else ''}")
+    return ConflictCheck(conflict, pairs, sorted(first), sorted(second), refuted)
+
+
+def conflict_text(found: ConflictCheck) -> str:
+    conflict = found.conflict
+    claim = (f"{conflict.first} needs {', '.join(conflict.first_needs)}; {conflict.second} "
+             f"needs {', '.join(conflict.second_needs)}")
+    if found.refuted_by:
+        shown = found.refuted_by[:SHOWN_REFUTATIONS]
+        more = len(found.refuted_by) - len(shown)
+        return (f"The conflict claimed between {conflict.first} and {conflict.second} "
+                f"({claim}) does not hold on these results: both passed for "
+                f"{'; '.join(shown)}{f' and in {more} more pairs' if more else ''}.")
+    if not found.pairs:
+        return (f"The conflict between {conflict.first} and {conflict.second} was not "
+                f"checked: no fix ran both in the same place.")
+    return (f"Proven conflict: {claim}, and no fix can pass both. A fix has to decide "
+            f"{conflict.decision}. Why no decision is right for both: {conflict.argument} "
+            f"Checked on the {found.pairs} pairs of cells run (one fix, target, Python and "
+            f"loop): every fix broke one side in each. {conflict.first} broken by: "
+            f"{', '.join(found.breaks_first) or 'none'}; {conflict.second} broken by: "
+            f"{', '.join(found.breaks_second) or 'none'}.")
+
+
+def proven_conflicts(verdict: ReportVerdict) -> list[str]:
+    """Each conflict claim, stated with its argument and checked on the cells run."""
+    return [conflict_text(check_conflict(verdict, conflict)) for conflict in CONFLICTS]
+
+
+def conflicts_that_hold(verdict: ReportVerdict) -> list[str]:
+    """The conflicts the cells run confirm, as "<scenario> and <scenario>"."""
+    return [f"{c.first} and {c.second}" for c in CONFLICTS if check_conflict(verdict, c).holds]
+
+
 def findings(verdict: ReportVerdict, costs: Costs) -> list[str]:
     """The findings, in the order the report prints them."""
     found = [conflict_finding(verdict), cost_finding(verdict, costs)]
-    return [text for text in found if text] + upstream_finding(verdict)
+    return ([text for text in found if text] + proven_conflicts(verdict)
+            + upstream_finding(verdict))

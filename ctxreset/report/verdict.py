@@ -25,7 +25,7 @@ that passes every property in every cell is recommended; failing that, the one w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
@@ -187,7 +187,9 @@ class ReportVerdict:
     scenarios_judged: int = 0
     properties_judged: int = len(PROPERTIES)
 
-    def statement(self) -> str:
+    def statement(self, proven: Sequence[str] = ()) -> str:
+        """``proven``: the conflicts (as "<scenario> and <scenario>") the cells confirmed; they
+        say why no fix passes every property, not only that none did."""
         chosen = next((v for v in self.fixes if v.fix == self.recommended), None)
         if chosen is not None and chosen.outcome == "passes":
             others = [v.fix for v in self.fixes if v.outcome == "passes"
@@ -198,10 +200,13 @@ class ReportVerdict:
         if chosen is not None:
             breaks = "; ".join(f"{s} ({', '.join(p)})"
                                for s, p in chosen.broken_scenarios().items())
+            why = (f" (none can: {'; '.join(proven)} conflict, as proven below)"
+                   if proven else "")
             return (f"Recommended: {chosen.fix}, with what it still breaks: no fix passes every "
-                    f"property; {chosen.fix} regresses nowhere and falls short of the one-task "
-                    f"reference on the fewest (scenario, property) pairs ({len(chosen.short)}; "
-                    f"it repairs {len(chosen.repaired)} the unpatched library breaks). "
+                    f"property{why}; {chosen.fix} regresses nowhere and falls short of the "
+                    f"one-task reference on the fewest (scenario, property) pairs "
+                    f"({len(chosen.short)}; it repairs {len(chosen.repaired)} the unpatched "
+                    f"library breaks). "
                     f"Still broken: {breaks}.")
         if self.closest is None:
             return "No fix was run, so there is no recommendation."

@@ -81,6 +81,8 @@ REFERENCES_THE_LIBRARY_GETS_WRONG = {
     "kept_reference_one_task": "the second run joins the unfinished first run's trace",
     "background_spans_one_task": "the trace ends at the end of the stream, before the span a "
                                  "task spawned for the last event opens and closes under it",
+    "late_background_span_one_task": "the trace ends at the end of the stream, long before "
+                                     "the save the consumer started opens its span under it",
     "handler_error_one_task": "the dropped stream never ends its trace (0.0.11 finishes it only "
                               "after the loop), and the run goes on after its reader failed",
 }

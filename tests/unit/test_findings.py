@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ctxreset.bench.costs import read_costs
 from ctxreset.matrix.plan import planned_cells
+from ctxreset.records import CellId
 from ctxreset.report.build import build_report, render
 from ctxreset.report.merge import merge
 from tests.unit.test_report import HASH, _every_cell_of, _write, _write_bench, matrix  # noqa: F401
@@ -21,8 +22,19 @@ def test_a_fix_passing_everything_shows_the_properties_can_all_hold(tmp_path, ma
     assert findings[0].startswith("No two properties conflict on this catalogue: context_rerun "
                                   "passes all 9 in every cell run, on ")
     # no benchmark file: the verdict says its cost is unknown, and gives no figure
-    assert findings[1:] == ["The cost of context_rerun was not measured in this run "
-                            "(`nox -s bench` times it against the budget)."]
+    assert findings[1] == ("The cost of context_rerun was not measured in this run "
+                           "(`nox -s bench` times it against the budget).")
+    # and a fix that passes both scenarios of a claimed conflict refutes the claim
+    assert findings[2].startswith(
+        "The conflict claimed between late_background_span and stuck_background_task "
+        "(late_background_span needs consumer-spans-attached, spans-closed; "
+        "stuck_background_task needs released) does not hold on these results: both passed "
+        "for none on agents-0.0.11 py3.11 asyncio; none on agents-0.0.11 py3.11 rloop; none "
+        "on agents-0.0.11 py3.11 uvloop and in ")
+    # both fixes, two targets, two placements, every loop: all but the three named
+    loops = sum(not matrix.loop_not_run(loop, "3.11") for loop in matrix.loops)
+    assert findings[2].endswith(f" {2 * 2 * 2 * loops - 3} more pairs.")
+    assert len(findings) == 3
 
 
 def test_no_conflict_finding_when_no_fix_passes_everything(tmp_path, matrix):  # noqa: F811
@@ -99,6 +111,62 @@ def test_a_recommended_fix_as_good_as_a_release_says_so(tmp_path, matrix):  # no
                 cell.target, cell.scenario, cell.loop, "3.11"):
             _write(tmp_path, cell, ("no-leak",) if cell.scenario == "other_task" else ())
     findings = _report(tmp_path, matrix)["verdict"]["findings"]
-    (compared,) = [f for f in findings if "agents-0.0.12" in f]
+    (compared,) = [f for f in findings if f.startswith("context_rerun is")]
     assert compared.startswith("context_rerun is at least as good as agents-0.0.12 on every "
                                "one of the ")
+
+
+def _conflict(findings):
+    (found,) = [f for f in findings if "late_background_span and" in f
+                or f.startswith("Proven conflict")]
+    return found
+
+
+def test_a_proven_conflict_is_stated_with_its_argument_and_checked(tmp_path, matrix):  # noqa: F811
+    # Each fix breaks one side of the pair: the claim holds, and the finding says who broke
+    # which side, on how many pairs of cells.
+    late: dict[str, tuple[str, ...]] = {"late_background_span": ("spans-closed",),
+                                        "late_background_span_one_task": ("spans-closed",)}
+    stuck: dict[str, tuple[str, ...]] = {"stuck_background_task": ("no-leak", "released"),
+                                         "stuck_background_task_one_task": ("released",)}
+    _every_cell_of(tmp_path, matrix, "none", {**stuck, **late})
+    _every_cell_of(tmp_path, matrix, "owned_trace", late)
+    _every_cell_of(tmp_path, matrix, "safe_reset", {**stuck, **late})
+    report = _report(tmp_path, matrix)
+    found = _conflict(report["verdict"]["findings"])
+    # the verdict says why no fix passes everything, not only that none did
+    assert ("no fix passes every property (none can: late_background_span and "
+            "stuck_background_task conflict, as proven below); owned_trace regresses nowhere"
+            in report["verdict"]["statement"])
+    assert found.startswith(
+        "Proven conflict: late_background_span needs consumer-spans-attached, spans-closed; "
+        "stuck_background_task needs released, and no fix can pass both. A fix has to decide "
+        "whether the run's trace has ended by the end of the let-go window")
+    assert "Why no decision is right for both: both run the same code until" in found
+    loops = sum(not matrix.loop_not_run(loop, "3.11") for loop in matrix.loops)
+    assert f"Checked on the {3 * 2 * 2 * loops} pairs of cells run" in found
+    assert found.endswith("late_background_span broken by: none, owned_trace, safe_reset; "
+                          "stuck_background_task broken by: none, safe_reset.")
+
+
+def test_a_conflict_broken_on_no_property_it_names_is_refuted(tmp_path, matrix):  # noqa: F811
+    # Failing other properties in the pair does not count: only what each side needs.
+    _every_cell_of(tmp_path, matrix, "owned_trace",
+                   {"late_background_span": ("no-leak",), "stuck_background_task": ("no-leak",),
+                    "late_background_span_one_task": ("spans-closed",),
+                    "stuck_background_task_one_task": ("spans-closed",)})
+    report = _report(tmp_path, matrix)
+    found = _conflict(report["verdict"]["findings"])
+    assert found.startswith("The conflict claimed between late_background_span and "
+                            "stuck_background_task")
+    assert "none can" not in report["verdict"]["statement"]
+    assert "both passed for owned_trace on agents-0.0.11 py3.11 asyncio; " in found
+    assert "(one task)" not in found
+
+
+def test_a_conflict_no_fix_ran_is_not_checked(tmp_path, matrix):  # noqa: F811
+    cell = CellId("3.11", "minimal", "owned_trace", "late_background_span", "asyncio")
+    _write(tmp_path, cell, ())
+    found = _conflict(_report(tmp_path, matrix)["verdict"]["findings"])
+    assert found == ("The conflict between late_background_span and stuck_background_task "
+                     "was not checked: no fix ran both in the same place.")
