@@ -149,7 +149,7 @@ FAMILY_OF: dict[str, str] = _family_of()
 SCENARIOS = tuple(FAMILY_OF)
 
 FIXES = ("none", "context_rerun", "safe_reset", "safe_reset_swallow", "streaming_trace",
-         "revoke_on_reset", "owned_trace", "upstream", *HELD_FIXES)
+         "revoke_on_reset", "owned_trace", "tasks_hold_trace", "upstream", *HELD_FIXES)
 """The candidate fixes, one module each in ctxreset.fixes."""
 
 ANY_SHAPE_FIXES = ("none", "upstream")

@@ -66,7 +66,8 @@ Trade-off: the trace lives as long as its stream is held: a consumer that stops 
 keeps the iterator keeps it open (and shown in its Context) until it drops it; a span never
 closed keeps it open for ever; a task the reader spawned keeps showing the trace after it has
 ended, as with the unpatched library, so a span it opens late ends after its trace
-(``background_spans``); a task the run leaves running with a span open is cancelled
+(``background_spans``; the proven conflict: ``tasks_hold_trace`` waits for such tasks
+instead, and a task that lives on then keeps the trace open); a task the run leaves running with a span open is cancelled
 once nobody reads the run. Revoked entries stay referenced by the Contexts that copied them
 until those die, a few bytes each: a revoked entry drops its trace, so a task that runs one
 streamed run after another keeps none of the earlier traces alive. Cost (``nox -s bench``;
@@ -397,6 +398,12 @@ def _user_visible(raw: Any) -> Any:
 
 
 def apply(points: PatchPoints) -> Undo:
+    return patch(points, Ownership)
+
+
+def patch(points: PatchPoints, ownership: type[Ownership]) -> Undo:
+    """The patches, with ``ownership`` deciding when each run's trace ends (a variant of
+    this fix subclasses ``Ownership``)."""
     patches = Patches()
     scope = points.scope
     claiming = threading.local()
@@ -489,7 +496,7 @@ def apply(points: PatchPoints) -> Undo:
             shown = raw if raw.live else _live_entry(raw)
             if shown is not None and shown.run:  # hide what a reader was shown
                 undo = _hide_readers_trace(raw)
-        owner = Ownership(complete_attr, trace_var)
+        owner = ownership(complete_attr, trace_var)
         claiming.owner = owner
         try:
             result = run_streamed(cls, *args, **kwargs)
@@ -528,7 +535,7 @@ def apply(points: PatchPoints) -> Undo:
         # declare would cost every instance its specialised attribute access.
         owner = getattr(self, trace_attr, None)
         events = stream_events(self)
-        if type(owner) is not Ownership:
+        if type(owner) is not ownership:
             return events
         return OwnedStream(events, owner, trace_var)
 
