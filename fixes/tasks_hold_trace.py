@@ -24,7 +24,9 @@ other side of the proven conflict (``late_background_span`` and ``stuck_backgrou
 so this fix regresses where ``owned_trace`` falls short; it is here to show that side can be
 had, and what it costs. A thread the reader started (``asyncio.to_thread``) is not a task and
 is not waited for. Cost: ``owned_trace``'s, plus a scan of the loop's tasks when a stream is
-read to its end.
+read to its end: x1.24-1.28 per same-task streamed run in ``nox -s bench`` (owned_trace
+x1.09-1.10 beside it), 50-60 us a run even with two tasks pending, since
+``asyncio.all_tasks()`` walks every task object the process has not freed yet.
 """
 
 from __future__ import annotations
