@@ -64,18 +64,18 @@ result's ``is_complete`` is read to tell a swallowed cancel from the end of the 
 
 Trade-off: the trace lives as long as its stream is held: a consumer that stops reading but
 keeps the iterator keeps it open (and shown in its Context) until it drops it; a span never
-closed keeps it open for ever; a task the reader spawned keeps showing the trace after it has
-ended, as with the unpatched library, so a span it opens late ends after its trace
+closed keeps it open for ever; a task the reader spawned keeps showing the trace after it
+has ended, as with the unpatched library, so a span it opens late ends after its trace
 (``background_spans``; the proven conflict: ``tasks_hold_trace`` waits for such tasks
 instead, and a task that lives on then keeps the trace open); a task the run leaves running
 with a span open is cancelled once nobody reads the run. Revoked entries stay referenced by
-the Contexts that copied them until those die, a few bytes each: a revoked entry drops its trace, so a task that runs one
-streamed run after another keeps none of the earlier traces alive. Cost (``nox -s bench``;
-where it goes, by py-spy sampling and timers per phase, is in the README): x1.07-1.08 per
-same-task streamed run on a 2-core machine, over the 5% budget; patching in at these points
-alone, with pass-through wrappers, costs x1.02 of it (the bench's ``interposition``
-reference). The rest is bookkeeping at the start, the first pull, the end and per span,
-about 0.1 us a pull.
+the Contexts that copied them until those die, a few bytes each: a revoked entry drops its
+trace, so a task that runs one streamed run after another keeps none of the earlier traces
+alive. Cost (``nox -s bench``; where it goes, by py-spy sampling and timers per phase, is in
+the README): x1.07-1.10 per same-task streamed run on a 2-core machine, over the 5% budget;
+patching in at these points alone, with pass-through wrappers, costs x1.02 of it (the
+bench's ``interposition`` reference). The rest is bookkeeping at the start, the first pull,
+the end and per span, about 0.1 us a pull.
 """
 
 from __future__ import annotations
