@@ -18,7 +18,7 @@ calls it once per library with that library's records and targets.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -303,9 +303,11 @@ def _column_summary(cells: list[dict[str, Any]], column: Column, rows: int) -> d
 
 
 def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run: int,
-             cost: Optional[CostNote] = None) -> str:
+             cost: Optional[CostNote] = None, proven: Sequence[str] = ()) -> str:
     """The first screen's answer, in one sentence (and what the fix costs, with ``cost``): a
-    fix over the cost budget is the best on properties, not one to ship as it is."""
+    fix over the cost budget is the best on properties, not one to ship as it is.
+    ``proven``: the conflicts the cells confirmed ("<scenario> and <scenario>"), which say
+    that no fix can pass everything."""
     chosen = next((v for v in verdict.fixes if v.fix == verdict.recommended), None)
     after = f" {cost.text}" if cost is not None else ""
     if chosen is not None and chosen.outcome == "passes":
@@ -313,7 +315,9 @@ def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run:
         return (f"{lead} {chosen.fix}: it passes every property in all {chosen.cells_run} "
                 f"cells run and regresses nowhere.{after}")
     if chosen is not None:
-        return (f"No fix passes everything. Least bad: {chosen.fix}: it regresses nowhere; "
+        none = (f"No fix can pass everything ({'; '.join(proven)} conflict)." if proven
+                else "No fix passes everything.")
+        return (f"{none} Least bad: {chosen.fix}: it regresses nowhere; "
                 f"it still fails in {usages_failing.get(chosen.fix, 0)} of {usages_run} "
                 f"usages.{after}")
     if verdict.closest is not None:
@@ -325,10 +329,11 @@ def headline(verdict: ReportVerdict, usages_failing: dict[str, int], usages_run:
 def answer_block(
     merged: Merged, matrix: Matrix, verdict: ReportVerdict, *, key: str = "a",
     title: Optional[str] = None, failures: Optional[FailureLinks] = None,
-    cost: Optional[CostNote] = None,
+    cost: Optional[CostNote] = None, proven: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The first screen for ``merged``'s records: ``key`` prefixes every element id (one
-    block per library in one page), ``failures`` maps (fix, target, scenario) to its entries
+    block per library in one page), ``proven`` the conflicts the cells confirmed,
+    ``failures`` maps (fix, target, scenario) to its entries
     under "Failing cells" (``failure_links``), ``cost`` is what the recommended fix costs."""
     by_cell: dict[tuple[str, str, str], list[CellRecord]] = defaultdict(list)
     for record in merged.records.values():
@@ -389,7 +394,7 @@ def answer_block(
     return {
         "key": key,
         "title": title,
-        "headline": headline(verdict, usages_failing, usages_run, cost),
+        "headline": headline(verdict, usages_failing, usages_run, cost, proven),
         "recommended": verdict.recommended,
         "closest": verdict.closest.fix if verdict.closest else None,
         "columns": [

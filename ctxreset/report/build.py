@@ -287,8 +287,9 @@ def build_report(
     failures = _failures(merged, matrix)
     links = failure_links(failures)
     budget = matrix.bench.budget if matrix.bench else DEFAULT_BUDGET
+    proven = conflicts_that_hold(verdict)
     answer = answer_block(streamed, streamed_matrix, verdict, failures=links,
-                          cost=cost_note(verdict, costs, budget))
+                          cost=cost_note(verdict, costs, budget), proven=proven)
     answers = [answer]
     held, held_matrix = shape_view(merged, matrix, "held")
     other_shapes = []
@@ -302,7 +303,7 @@ def build_report(
         "schema_version": SCHEMA_VERSION,
         "matrix_hash": merged.matrix_hash,
         "verdict": {
-            "statement": verdict.statement(conflicts_that_hold(verdict)),
+            "statement": verdict.statement(proven),
             "rule": RULE,
             "recommended": verdict.recommended,
             "closest": verdict.closest.fix if verdict.closest else None,

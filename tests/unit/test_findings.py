@@ -138,6 +138,10 @@ def test_a_proven_conflict_is_stated_with_its_argument_and_checked(tmp_path, mat
     assert ("no fix passes every property (none can: late_background_span and "
             "stuck_background_task conflict, as proven below); owned_trace regresses nowhere"
             in report["verdict"]["statement"])
+    # and so does the first screen
+    assert report["answers"][0]["headline"].startswith(
+        "No fix can pass everything (late_background_span and stuck_background_task "
+        "conflict). Least bad: owned_trace: it regresses nowhere;")
     assert found.startswith(
         "Proven conflict: late_background_span needs consumer-spans-attached, spans-closed; "
         "stuck_background_task needs released, and no fix can pass both. A fix has to decide "
@@ -160,6 +164,7 @@ def test_a_conflict_broken_on_no_property_it_names_is_refuted(tmp_path, matrix):
     assert found.startswith("The conflict claimed between late_background_span and "
                             "stuck_background_task")
     assert "none can" not in report["verdict"]["statement"]
+    assert "can pass" not in report["answers"][0]["headline"]
     assert "both passed for owned_trace on agents-0.0.11 py3.11 asyncio; " in found
     assert "(one task)" not in found
 
