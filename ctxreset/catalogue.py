@@ -102,7 +102,9 @@ ONLY_ONE_SHAPE = frozenset({"never_iterated", *HELD})
 class Conflict(NamedTuple):
     """Two scenarios that run the same code up to the point where a fix has to decide, and
     whose properties need opposite decisions there: no fix can pass both. The report checks
-    the claim on every pair of cells that ran (``ctxreset.report.findings``)."""
+    the claim on every pair of cells that ran (``ctxreset.report.findings``); both scenarios
+    take the snapshot ``repro.outliving.WINDOW_OVER`` where they part, and
+    ``tests/library/test_conflict.py`` checks they recorded the same events before it."""
 
     first: str
     first_needs: tuple[str, ...]

@@ -237,8 +237,8 @@ def conflict_text(found: ConflictCheck) -> str:
             f"{conflict.decision}. Why no decision is right for both: {conflict.argument} "
             f"Checked on the {found.pairs} pairs of cells run (one fix, target, Python and "
             f"loop): every fix broke one side in each. {conflict.first} broken by: "
-            f"{', '.join(found.breaks_first) or 'none'}; {conflict.second} broken by: "
-            f"{', '.join(found.breaks_second) or 'none'}.")
+            f"{', '.join(found.breaks_first) or 'no fix'}; {conflict.second} broken by: "
+            f"{', '.join(found.breaks_second) or 'no fix'}.")
 
 
 def proven_conflicts(verdict: ReportVerdict) -> list[str]:
