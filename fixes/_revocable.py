@@ -72,6 +72,15 @@ def prune(raw: Any) -> Any:
     return raw
 
 
+def stacked_on(raw: Any, entry: Entry) -> bool:
+    """Whether ``raw`` is ``entry`` or was pushed over it (live or revoked)."""
+    while type(raw) is Entry:
+        if raw is entry:
+            return True
+        raw = raw.below
+    return False
+
+
 def _find(raw: Any, token: contextvars.Token[Any]) -> Optional[Entry]:
     while type(raw) is Entry:
         if raw.token is token:

@@ -89,7 +89,7 @@ from threading import get_ident
 from typing import Any, Awaitable, Optional
 
 from ctxreset.fixes._patching import Patches
-from ctxreset.fixes._revocable import Entry, Revocable, prune, resolve
+from ctxreset.fixes._revocable import Entry, Revocable, prune, resolve, stacked_on
 
 from ctxreset.contract import PatchPoints, Undo
 
@@ -379,11 +379,8 @@ def _reader_below(raw: Any, caller_entry: Optional[Entry]) -> Any:
     if caller_entry is None:
         return _user_visible(raw)
     started_over = caller_entry.below
-    found = raw
-    while type(found) is Entry:
-        if found is caller_entry:
-            return started_over
-        found = found.below
+    if stacked_on(raw, caller_entry):
+        return started_over
     if prune(raw) is prune(started_over):
         return started_over
     return _user_visible(raw)

@@ -36,7 +36,7 @@ import contextvars
 import gc
 from typing import Any, Optional
 
-from ctxreset.fixes._revocable import Entry
+from ctxreset.fixes._revocable import Entry, stacked_on
 from ctxreset.fixes.owned_trace import Ownership, patch
 
 from ctxreset.contract import PatchPoints, Undo
@@ -95,12 +95,7 @@ def _context_of(task: asyncio.Task[Any]) -> Optional[contextvars.Context]:
 def _shows(task: asyncio.Task[Any], var: contextvars.ContextVar[Any], entry: Entry) -> bool:
     """Whether ``task``'s Context shows ``entry``, or something pushed over it."""
     context = _context_of(task)
-    raw = context.get(var) if context is not None else None
-    while type(raw) is Entry:
-        if raw is entry:
-            return True
-        raw = raw.below
-    return False
+    return context is not None and stacked_on(context.get(var, None), entry)
 
 
 def apply(points: PatchPoints) -> Undo:
